@@ -1,0 +1,102 @@
+using Amazon.CDK;
+using Amazon.CDK.AWS.KMS;
+using Amazon.CDK.AWS.S3;
+using Constructs;
+using CustomerSegmentation.Infra.Configuration;
+
+namespace CustomerSegmentation.Infra.Storage;
+
+/// <summary>Properties of <see cref="SegmentationStorage"/>.</summary>
+public sealed class SegmentationStorageProps
+{
+    /// <summary>What happens to the buckets and their objects on stack deletion. Default: <see cref="DataRetention.Retain"/>.</summary>
+    public DataRetention Retention { get; init; } = DataRetention.Retain;
+
+    /// <summary>How long a replaced or deleted object version is kept before it expires. Default: 90 days.</summary>
+    public Duration? NoncurrentVersionExpiration { get; init; }
+
+    /// <summary>
+    /// Customer-managed key for the data and model buckets. Default: none, S3-managed encryption (SSE-S3).
+    /// The access-log bucket always uses SSE-S3, because S3 server access log delivery cannot write to SSE-KMS buckets.
+    /// </summary>
+    public IKey? EncryptionKey { get; init; }
+}
+
+/// <summary>
+/// The platform's buckets: training data, model artifacts, and the server access logs of both. Secure by default:
+/// public access blocked, TLS enforced, encrypted, versioned, retained when the stack is deleted.
+/// </summary>
+public sealed class SegmentationStorage : Construct
+{
+    public SegmentationStorage(Construct scope, string id, SegmentationStorageProps props)
+        : base(scope, id)
+    {
+        ArgumentNullException.ThrowIfNull(props);
+        var destroy = props.Retention == DataRetention.Destroy;
+        var removalPolicy = destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+        if (destroy)
+        {
+            Annotations.Of(this).AddWarningV2("segmentation:storage-destroy",
+                "storage:removalPolicy is 'destroy': cdk destroy will delete the data, model and access-log buckets and every object in them. Use only for throw-away development stacks.");
+        }
+
+        var expiration = props.NoncurrentVersionExpiration ?? Duration.Days(90);
+
+        AccessLogBucket = new Bucket(this, "AccessLogBucket", new BucketProps
+        {
+            BlockPublicAccess = BlockPublicAccess.BLOCK_ALL,
+            EnforceSSL = true,
+            Encryption = BucketEncryption.S3_MANAGED,
+            Versioned = true,
+            ObjectOwnership = ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            RemovalPolicy = removalPolicy,
+            AutoDeleteObjects = destroy,
+            LifecycleRules =
+            [
+                new LifecycleRule
+                {
+                    Id = "ExpireNoncurrentVersions",
+                    NoncurrentVersionExpiration = expiration,
+                    AbortIncompleteMultipartUploadAfter = Duration.Days(7),
+                },
+            ],
+        });
+
+        DataBucket = CreateBucket("DataBucket", "data-bucket/", props.EncryptionKey, removalPolicy, destroy, expiration);
+        ModelBucket = CreateBucket("ModelBucket", "model-bucket/", props.EncryptionKey, removalPolicy, destroy, expiration);
+    }
+
+    /// <summary>Training data: the customers CSV and anything data scientists upload.</summary>
+    public IBucket DataBucket { get; }
+
+    /// <summary>Model artifacts: one never-overwritten prefix per pipeline run.</summary>
+    public IBucket ModelBucket { get; }
+
+    /// <summary>Receives the server access logs of the data and model buckets.</summary>
+    public IBucket AccessLogBucket { get; }
+
+    private Bucket CreateBucket(string id, string logPrefix, IKey? key, RemovalPolicy removalPolicy, bool destroy, Duration expiration) =>
+        new(this, id, new BucketProps
+        {
+            BlockPublicAccess = BlockPublicAccess.BLOCK_ALL,
+            EnforceSSL = true,
+            Encryption = key is null ? BucketEncryption.S3_MANAGED : BucketEncryption.KMS,
+            EncryptionKey = key,
+            BucketKeyEnabled = key is not null,
+            Versioned = true,
+            ObjectOwnership = ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            ServerAccessLogsBucket = AccessLogBucket,
+            ServerAccessLogsPrefix = logPrefix,
+            RemovalPolicy = removalPolicy,
+            AutoDeleteObjects = destroy,
+            LifecycleRules =
+            [
+                new LifecycleRule
+                {
+                    Id = "ExpireNoncurrentVersions",
+                    NoncurrentVersionExpiration = expiration,
+                    AbortIncompleteMultipartUploadAfter = Duration.Days(7),
+                },
+            ],
+        });
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything the run and test commands need, and nothing twice: Debian packages (the scikit-learn that
+# matches the SageMaker 1.2-1 container, the botocore service models, shellcheck), the pinned npm tools, and the
+# NuGet packages. Safe to run on every invocation.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+APT_PACKAGES=(
+  python3-sklearn python3-pandas python3-joblib python3-pytest python3-botocore
+  shellcheck git
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]} > 0)); then
+  log "installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm ci only when the installed tree is not the one package-lock.json describes.
+if ! cmp -s package-lock.json node_modules/.setup-lock 2>/dev/null; then
+  log "installing npm tools from package-lock.json"
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.setup-lock
+fi
+
+log "restoring NuGet packages"
+dotnet restore Infra.sln --verbosity quiet
