@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 APT_PACKAGES=(
-  python3-sklearn python3-pandas python3-joblib python3-pytest python3-botocore
+  python3-sklearn python3-pandas python3-joblib python3-pytest python3-botocore python3-boto3
   shellcheck git
 )
 

@@ -157,9 +157,10 @@ public sealed partial record NotebookSettings
 
         if ((settings.SubnetId is null) != (settings.SecurityGroupId is null))
         {
-            read.Fail(settings.SubnetId is null ? "notebook:securityGroupId" : "notebook:subnetId",
-                settings.SubnetId ?? settings.SecurityGroupId!,
-                "notebook:subnetId and notebook:securityGroupId must be set together");
+            var (setKey, setValue, missingKey) = settings.SubnetId is null
+                ? ("notebook:securityGroupId", settings.SecurityGroupId!, "notebook:subnetId")
+                : ("notebook:subnetId", settings.SubnetId, "notebook:securityGroupId");
+            read.Fail(setKey, setValue, $"{missingKey} must be set too, because a notebook in a VPC needs both a subnet and a security group");
         }
 
         return settings;

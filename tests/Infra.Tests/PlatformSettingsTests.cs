@@ -1,0 +1,134 @@
+using System.Text.Json;
+using Amazon.CDK;
+using CustomerSegmentation.Infra.Configuration;
+
+namespace CustomerSegmentation.Infra.Tests;
+
+public sealed class PlatformSettingsTests
+{
+    private static PlatformSettings Read(IDictionary<string, object> context) =>
+        PlatformSettings.FromContext(new App(new AppProps { Context = context }).Node);
+
+    private static ConfigurationException ReadInvalid(IDictionary<string, object> context) =>
+        Assert.Throws<ConfigurationException>(() => Read(context));
+
+    [Fact]
+    public void FromContext_Empty_UsesDocumentedDefaults()
+    {
+        var settings = Read(new Dictionary<string, object>());
+
+        Assert.Equal("CustomerSegmentation", settings.StackName);
+        Assert.Equal("customer-segmentation", settings.ProjectName);
+        Assert.Equal(DataRetention.Retain, settings.Storage.Retention);
+        Assert.Equal(90, settings.Storage.NoncurrentVersionExpirationDays);
+        Assert.Null(settings.Storage.KmsKeyArn);
+        Assert.Equal("ml.t3.medium", settings.Notebook.InstanceType);
+        Assert.Equal(20, settings.Notebook.VolumeSizeGb);
+        Assert.Equal(60, settings.Notebook.IdleStopMinutes);
+    }
+
+    [Fact]
+    public void FromContext_CdkJsonContext_EqualsCodeDefaults()
+    {
+        // cdk.json lists the defaults for people to read and edit; if it drifted from the code, a CLI deploy and a
+        // plain `dotnet run` would build different stacks.
+        var cdkJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "cdk.json")));
+        var context = cdkJson.RootElement.GetProperty("context").EnumerateObject()
+            .ToDictionary(p => p.Name, p => (object)(p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText()));
+
+        var fromCdkJson = Read(context);
+        var defaults = Read(new Dictionary<string, object>());
+
+        Assert.Equal(defaults, fromCdkJson);
+    }
+
+    [Fact]
+    public void FromContext_ValidOverrides_AreRead()
+    {
+        var settings = Read(new Dictionary<string, object>
+        {
+            ["projectName"] = "acme-seg",
+            ["storage:removalPolicy"] = "DESTROY",
+            ["storage:noncurrentVersionExpirationDays"] = 7,
+            ["storage:kmsKeyArn"] = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            ["notebook:subnetId"] = "subnet-0123456789abcdef0",
+            ["notebook:securityGroupId"] = "sg-0123456789abcdef0",
+            ["git:secret"] = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:github-AbCdEf",
+        });
+
+        Assert.Equal("acme-seg", settings.ProjectName);
+        Assert.Equal(DataRetention.Destroy, settings.Storage.Retention);
+        Assert.Equal(7, settings.Storage.NoncurrentVersionExpirationDays);
+        Assert.Equal("subnet-0123456789abcdef0", settings.Notebook.SubnetId);
+    }
+
+    [Theory]
+    [InlineData("projectName", "Customer_Segmentation",
+        "Context key 'projectName' is 'Customer_Segmentation': expected 3 to 32 lower-case letters, digits or hyphens, starting with a letter and not ending with a hyphen.")]
+    [InlineData("projectName", "a-project-name-that-is-far-too-long-for-sagemaker",
+        "Context key 'projectName' is 'a-project-name-that-is-far-too-long-for-sagemaker': expected 3 to 32 lower-case letters, digits or hyphens, starting with a letter and not ending with a hyphen.")]
+    [InlineData("stackName", "1stack",
+        "Context key 'stackName' is '1stack': expected 1 to 128 letters, digits or hyphens, starting with a letter (a CloudFormation stack name).")]
+    [InlineData("storage:removalPolicy", "snapshot",
+        "Context key 'storage:removalPolicy' is 'snapshot': expected one of retain, destroy.")]
+    [InlineData("storage:noncurrentVersionExpirationDays", "0",
+        "Context key 'storage:noncurrentVersionExpirationDays' is '0': expected a whole number from 1 to 3650.")]
+    [InlineData("storage:noncurrentVersionExpirationDays", "ninety",
+        "Context key 'storage:noncurrentVersionExpirationDays' is 'ninety': expected a whole number from 1 to 3650.")]
+    [InlineData("storage:kmsKeyArn", "alias/my-key",
+        "Context key 'storage:kmsKeyArn' is 'alias/my-key': expected a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab.")]
+    [InlineData("notebook:instanceType", "t3.medium",
+        "Context key 'notebook:instanceType' is 't3.medium': expected a SageMaker notebook instance type such as ml.t3.medium.")]
+    [InlineData("notebook:volumeSizeGb", "4",
+        "Context key 'notebook:volumeSizeGb' is '4': expected a whole number from 5 to 16384.")]
+    [InlineData("notebook:idleStopMinutes", "-1",
+        "Context key 'notebook:idleStopMinutes' is '-1': expected a whole number from 0 to 10080.")]
+    [InlineData("git:repositoryUrl", "git@github.com:acme/ml.git",
+        "Context key 'git:repositoryUrl' is 'git@github.com:acme/ml.git': expected an https:// git URL without credentials, such as https://github.com/acme/ml-pipeline.git.")]
+    [InlineData("git:repositoryUrl", "https://user:token@github.com/acme/ml.git",
+        "Context key 'git:repositoryUrl' is 'https://user:token@github.com/acme/ml.git': expected an https:// git URL without credentials, such as https://github.com/acme/ml-pipeline.git.")]
+    [InlineData("git:userEmail", "nobody",
+        "Context key 'git:userEmail' is 'nobody': expected an e-mail address.")]
+    public void FromContext_InvalidValue_FailsNamingKeyValueAndRule(string key, string value, string expected)
+    {
+        var error = ReadInvalid(new Dictionary<string, object> { [key] = value });
+
+        Assert.Equal([expected], error.Problems);
+    }
+
+    [Fact]
+    public void FromContext_SubnetWithoutSecurityGroup_FailsNamingBothKeys()
+    {
+        var error = ReadInvalid(new Dictionary<string, object> { ["notebook:subnetId"] = "subnet-0123456789abcdef0" });
+
+        Assert.Equal(
+            ["Context key 'notebook:subnetId' is 'subnet-0123456789abcdef0': notebook:securityGroupId must be set too, because a notebook in a VPC needs both a subnet and a security group."],
+            error.Problems);
+    }
+
+    [Fact]
+    public void FromContext_SeveralInvalidValues_ReportsAllInOneMessage()
+    {
+        var error = ReadInvalid(new Dictionary<string, object>
+        {
+            ["notebook:volumeSizeGb"] = "huge",
+            ["storage:removalPolicy"] = "keep",
+        });
+
+        Assert.Equal(2, error.Problems.Count);
+        Assert.Equal(
+            "Invalid configuration:" + System.Environment.NewLine
+            + "  - Context key 'storage:removalPolicy' is 'keep': expected one of retain, destroy." + System.Environment.NewLine
+            + "  - Context key 'notebook:volumeSizeGb' is 'huge': expected a whole number from 5 to 16384.",
+            error.Message);
+    }
+
+    [Fact]
+    public void FromContext_NumberAndBooleanContextValues_AreAcceptedAsTheirText()
+    {
+        var settings = Read(new Dictionary<string, object> { ["notebook:volumeSizeGb"] = 50d, ["notebook:idleStopMinutes"] = 0 });
+
+        Assert.Equal(50, settings.Notebook.VolumeSizeGb);
+        Assert.Equal(0, settings.Notebook.IdleStopMinutes);
+    }
+}
