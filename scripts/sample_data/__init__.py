@@ -1,0 +1,1 @@
+"""Seeded synthetic customer data with known segments, for tests, benchmarks and local runs."""
