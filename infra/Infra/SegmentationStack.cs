@@ -1,6 +1,8 @@
 using Amazon.CDK;
 using Constructs;
 using CustomerSegmentation.Infra.Configuration;
+using CustomerSegmentation.Infra.Notebook;
+using CustomerSegmentation.Infra.Pipelines;
 using CustomerSegmentation.Infra.Storage;
 
 namespace CustomerSegmentation.Infra;
@@ -43,8 +45,71 @@ public sealed class SegmentationStack : Stack
             Value = Storage.ModelBucket.BucketName,
             Description = "Bucket for model artifacts, one versioned prefix per pipeline run.",
         });
+
+        TrainingPipeline = new TrainingPipeline(this, "TrainingPipeline", new TrainingPipelineProps
+        {
+            DataBucket = Storage.DataBucket,
+            ModelBucket = Storage.ModelBucket,
+            ProjectName = settings.ProjectName,
+            Settings = settings.Pipeline,
+        });
+        RetrainingSchedule = new PipelineSchedule(this, "RetrainingSchedule", new PipelineScheduleProps
+        {
+            PipelineArn = TrainingPipeline.PipelineArn,
+            ScheduleExpression = settings.Pipeline.ScheduleExpression,
+            Enabled = settings.Pipeline.ScheduleEnabled,
+        });
+        _ = new CfnOutput(this, "PipelineName", new CfnOutputProps
+        {
+            Value = TrainingPipeline.PipelineName,
+            Description = "The SageMaker training pipeline; start it with aws sagemaker start-pipeline-execution.",
+        });
+        _ = new CfnOutput(this, "ModelPackageGroupName", new CfnOutputProps
+        {
+            Value = TrainingPipeline.ModelPackageGroupName,
+            Description = "The model registry group that receives every model passing the quality gate.",
+        });
+
+        var notebook = settings.Notebook;
+        Notebook = new NotebookEnvironment(this, "Notebook", new NotebookEnvironmentProps
+        {
+            ProjectName = settings.ProjectName,
+            DataBucket = Storage.DataBucket,
+            ModelBucket = Storage.ModelBucket,
+            InstanceType = notebook.InstanceType,
+            VolumeSizeGb = notebook.VolumeSizeGb,
+            PlatformIdentifier = notebook.PlatformIdentifier,
+            IdleStopMinutes = notebook.IdleStopMinutes,
+            SubnetId = notebook.SubnetId,
+            SecurityGroupId = notebook.SecurityGroupId,
+            GitRepositoryUrl = notebook.GitRepositoryUrl,
+            GitBranch = notebook.GitBranch,
+            GitSecret = notebook.GitSecret is { } gitSecret ? NotebookEnvironment.ImportGitSecret(this, "GitSecret", gitSecret) : null,
+            GitUserName = notebook.GitUserName,
+            GitUserEmail = notebook.GitUserEmail,
+            Retention = settings.Storage.Retention,
+        });
+        _ = new CfnOutput(this, "NotebookInstanceName", new CfnOutputProps
+        {
+            Value = Notebook.Instance.AttrNotebookInstanceName,
+            Description = "The data scientists' SageMaker notebook instance.",
+        });
+        _ = new CfnOutput(this, "GitSecretArn", new CfnOutputProps
+        {
+            Value = Notebook.GitSecret.SecretArn,
+            Description = "Secrets Manager secret with the notebook's git credentials {\"username\",\"token\"}.",
+        });
     }
 
     /// <summary>The data, model and access-log buckets.</summary>
     public SegmentationStorage Storage { get; }
+
+    /// <summary>The SageMaker training pipeline, its role, model package group and scripts.</summary>
+    public TrainingPipeline TrainingPipeline { get; }
+
+    /// <summary>The EventBridge rule that starts the training pipeline weekly.</summary>
+    public PipelineSchedule RetrainingSchedule { get; }
+
+    /// <summary>The data scientists' notebook instance, its role and git secret.</summary>
+    public NotebookEnvironment Notebook { get; }
 }

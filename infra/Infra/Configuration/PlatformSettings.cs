@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Constructs;
+using CustomerSegmentation.Infra.Pipelines;
 
 namespace CustomerSegmentation.Infra.Configuration;
 
@@ -24,6 +25,9 @@ public sealed partial record PlatformSettings
     /// <summary>Notebook instance and its git wiring.</summary>
     public required NotebookSettings Notebook { get; init; }
 
+    /// <summary>The training pipeline's schedule and parameter defaults.</summary>
+    public required PipelineSettings Pipeline { get; init; }
+
     /// <summary>Reads and validates every setting; throws <see cref="ConfigurationException"/> listing all problems.</summary>
     public static PlatformSettings FromContext(Node node)
     {
@@ -38,6 +42,7 @@ public sealed partial record PlatformSettings
                 "expected 3 to 32 lower-case letters, digits or hyphens, starting with a letter and not ending with a hyphen"),
             Storage = StorageSettings.Read(read),
             Notebook = NotebookSettings.Read(read),
+            Pipeline = PipelineSettings.Read(read),
         };
 
         return read.Errors.Count > 0 ? throw new ConfigurationException(read.Errors) : settings;

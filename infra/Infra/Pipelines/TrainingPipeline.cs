@@ -1,0 +1,233 @@
+using Amazon.CDK;
+using Amazon.CDK.AWS.IAM;
+using Amazon.CDK.AWS.S3;
+using Amazon.CDK.AWS.S3.Assets;
+using Amazon.CDK.AWS.Sagemaker;
+using Constructs;
+using CustomerSegmentation.Infra.Compliance;
+using CustomerSegmentation.Infra.Pipelines.Definition;
+
+namespace CustomerSegmentation.Infra.Pipelines;
+
+/// <summary>Properties of <see cref="TrainingPipeline"/>.</summary>
+public sealed class TrainingPipelineProps
+{
+    /// <summary>Bucket of the training data; the pipeline reads <c>data/*</c>.</summary>
+    public required IBucket DataBucket { get; init; }
+
+    /// <summary>Bucket of the model artifacts; the pipeline writes <c>runs/*</c> and reads <c>deployed/*</c>.</summary>
+    public required IBucket ModelBucket { get; init; }
+
+    /// <summary>Prefix of the pipeline name (<c>&lt;project&gt;-training</c>) and model package group (<c>&lt;project&gt;-models</c>).</summary>
+    public required string ProjectName { get; init; }
+
+    /// <summary>Parameter defaults and caching.</summary>
+    public required PipelineSettings Settings { get; init; }
+
+    /// <summary>The folder whose <c>*.py</c> files are packed into sourcedir.tar.gz. Default: the repository's <c>scripts/sagemaker</c>.</summary>
+    public DirectoryInfo? ScriptsFolder { get; init; }
+}
+
+/// <summary>
+/// The SageMaker training pipeline (Preprocess, Train, Evaluate, quality gate, CreateModel, RegisterModel), its
+/// execution role, the model package group it registers into, and the scripts it runs, uploaded as one asset.
+/// </summary>
+public sealed class TrainingPipeline : Construct
+{
+    public TrainingPipeline(Construct scope, string id, TrainingPipelineProps props)
+        : base(scope, id)
+    {
+        ArgumentNullException.ThrowIfNull(props);
+        var stack = Stack.Of(this);
+        PipelineName = $"{props.ProjectName}-training";
+        ModelPackageGroupName = $"{props.ProjectName}-models";
+
+        var bundle = SourceDirBundle.Write(
+            props.ScriptsFolder ?? RepositoryLayout.SageMakerScripts(),
+            new DirectoryInfo(Path.Combine(Path.GetTempPath(), "customer-segmentation-sourcedir")));
+        SourceDir = new Asset(this, "SourceDir", new AssetProps { Path = bundle.FullName });
+
+        var modelPackageGroup = new CfnModelPackageGroup(this, "ModelPackageGroup", new CfnModelPackageGroupProps
+        {
+            ModelPackageGroupName = ModelPackageGroupName,
+            ModelPackageGroupDescription = "Customer segmentation models registered by the training pipeline.",
+        });
+
+        var role = new Role(this, "ExecutionRole", new RoleProps
+        {
+            AssumedBy = new ServicePrincipal("sagemaker.amazonaws.com"),
+            Description = "Runs the training pipeline and the processing and training jobs it starts.",
+        });
+        ExecutionRole = role;
+        GrantPipelinePermissions(role, props, stack);
+
+        var definition = TrainingPipelineDefinition.Create(new TrainingPipelineInputs
+        {
+            RoleArn = role.RoleArn,
+            DataBucketName = props.DataBucket.BucketName,
+            ModelBucketName = props.ModelBucket.BucketName,
+            SourceDirUri = SourceDir.S3ObjectUrl,
+            Region = Aws.REGION,
+            ImageUri = SklearnImage.Uri(this),
+            ModelPackageGroupName = ModelPackageGroupName,
+            Settings = props.Settings,
+            Cache = props.Settings.CacheExpireAfter is { } expireAfter ? new CacheConfig(true, expireAfter) : null,
+        });
+
+        var pipeline = new CfnPipeline(this, "Pipeline", new CfnPipelineProps
+        {
+            PipelineName = PipelineName,
+            PipelineDisplayName = PipelineName,
+            PipelineDescription = "Preprocess, train and evaluate the k-means segmentation model; register it when it passes the quality gate.",
+            RoleArn = role.RoleArn,
+            // PipelineDefinition is untyped in the L1 (a JSON object), so CDK would render a PipelineDefinitionProperty with
+            // its jsii (camelCase) member name; a dictionary keeps CloudFormation's exact property name.
+            PipelineDefinition = new Dictionary<string, object> { ["PipelineDefinitionBody"] = definition.ToJson() },
+        });
+        // The group must exist before RegisterModel can run, and the role's policy before any step can.
+        pipeline.Node.AddDependency(modelPackageGroup, role);
+
+        PipelineArn = stack.FormatArn(new ArnComponents { Service = "sagemaker", Resource = "pipeline", ResourceName = PipelineName });
+    }
+
+    /// <summary>The pipeline's name, <c>&lt;project&gt;-training</c>.</summary>
+    public string PipelineName { get; }
+
+    /// <summary>The pipeline's ARN (the resource returns no ARN attribute, so it is built from the name).</summary>
+    public string PipelineArn { get; }
+
+    /// <summary>The model package group's name, <c>&lt;project&gt;-models</c>.</summary>
+    public string ModelPackageGroupName { get; }
+
+    /// <summary>The role the pipeline, its jobs and its models run as.</summary>
+    public IRole ExecutionRole { get; }
+
+    /// <summary>sourcedir.tar.gz: the scripts the jobs and the model's container run.</summary>
+    public Asset SourceDir { get; }
+
+    private void GrantPipelinePermissions(Role role, TrainingPipelineProps props, Stack stack)
+    {
+        props.DataBucket.GrantRead(role, "data/*");
+        props.ModelBucket.GrantReadWrite(role, "runs/*");
+        // Reading the deployed baseline also needs s3:ListBucket (part of this grant) so that a missing baseline is a 404,
+        // which train.py treats as "no baseline", rather than a 403, which fails the step.
+        props.ModelBucket.GrantRead(role, "deployed/*");
+        SourceDir.GrantRead(role);
+
+        string Arn(string resource, string name) =>
+            stack.FormatArn(new ArnComponents { Service = "sagemaker", Resource = resource, ResourceName = name });
+
+        // SageMaker Pipelines names the jobs and models it creates pipelines-<execution id>-<step name>-<random suffix>,
+        // and resource ARNs carry the name in lower case. The execution id and suffix exist only at run time, and long
+        // step names are truncated, so "pipelines-*" is the narrowest pattern that always matches.
+        string[] pipelineResources =
+        [
+            Arn("processing-job", "pipelines-*"),
+            Arn("training-job", "pipelines-*"),
+            Arn("model", "pipelines-*"),
+        ];
+        role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "RunPipelineJobs",
+            Actions =
+            [
+                "sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob",
+                "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
+                "sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:AddTags",
+            ],
+            Resources = pipelineResources,
+        }));
+
+        // Model package versions are <group>/<version>; the version number is assigned by SageMaker at registration.
+        string[] registryResources = [Arn("model-package-group", ModelPackageGroupName), Arn("model-package", ModelPackageGroupName + "/*")];
+        role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "RegisterModels",
+            Actions = ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:AddTags"],
+            Resources = registryResources,
+        }));
+
+        role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "PassRoleToSageMakerJobs",
+            Actions = ["iam:PassRole"],
+            Resources = [role.RoleArn],
+            Conditions = new Dictionary<string, object>
+            {
+                ["StringEquals"] = new Dictionary<string, object> { ["iam:PassedToService"] = "sagemaker.amazonaws.com" },
+            },
+        }));
+
+        role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "PullSklearnImage",
+            Actions = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            Resources = [SklearnImage.RepositoryArn(this)],
+        }));
+        // ecr:GetAuthorizationToken has no resource type: IAM accepts it only on "*".
+        role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "EcrLogin",
+            Actions = ["ecr:GetAuthorizationToken"],
+            Resources = ["*"],
+        }));
+
+        var logGroups = stack.FormatArn(new ArnComponents
+        {
+            Service = "logs",
+            Resource = "log-group",
+            ResourceName = "/aws/sagemaker/*",
+            ArnFormat = ArnFormat.COLON_RESOURCE_NAME,
+        });
+        role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "WriteJobLogs",
+            Actions = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            Resources = [logGroups],
+        }));
+        // cloudwatch:PutMetricData has no resource type either; the condition limits it to SageMaker's namespaces.
+        role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "PublishJobMetrics",
+            Actions = ["cloudwatch:PutMetricData"],
+            Resources = ["*"],
+            Conditions = new Dictionary<string, object>
+            {
+                ["StringLike"] = new Dictionary<string, object> { ["cloudwatch:namespace"] = "/aws/sagemaker/*" },
+            },
+        }));
+
+        var policy = role.Node.FindChild("DefaultPolicy");
+        NagAcknowledgements.Add(policy, "AwsSolutions-IAM5",
+            "Pipeline jobs and models get names pipelines-<execution id>-<step>-<suffix> generated at run time; the prefix is the narrowest stable scope.",
+            pipelineResources.Select(r => "Resource::" + NagResource(r)).ToArray());
+        NagAcknowledgements.Add(policy, "AwsSolutions-IAM5",
+            "Model package versions are numbered by SageMaker inside this project's group; the wildcard covers only that group's versions.",
+            "Resource::" + NagResource(registryResources[1]));
+        NagAcknowledgements.Add(policy, "AwsSolutions-IAM5",
+            "ecr:GetAuthorizationToken and cloudwatch:PutMetricData (limited to /aws/sagemaker/* namespaces) support no resource-level scoping.",
+            "Resource::*");
+        NagAcknowledgements.Add(policy, "AwsSolutions-IAM5",
+            "SageMaker jobs create their own log streams under /aws/sagemaker/ (ProcessingJobs, TrainingJobs, Endpoints) at run time.",
+            "Resource::" + NagResource(logGroups));
+        NagAcknowledgements.Add(policy, "AwsSolutions-IAM5",
+            "Bucket grants limited to the prefixes the pipeline owns: data/* to read, runs/* to write, deployed/* to read the baseline, and the CDK asset objects.",
+            "Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:DeleteObject*", "Action::s3:Abort*",
+            "Resource::<" + stack.GetLogicalId((CfnElement)props.DataBucket.Node.DefaultChild!) + ".Arn>/data/*",
+            "Resource::<" + stack.GetLogicalId((CfnElement)props.ModelBucket.Node.DefaultChild!) + ".Arn>/runs/*",
+            "Resource::<" + stack.GetLogicalId((CfnElement)props.ModelBucket.Node.DefaultChild!) + ".Arn>/deployed/*",
+            "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*");
+        if (props.ModelBucket.EncryptionKey is not null)
+        {
+            NagAcknowledgements.Add(policy, "AwsSolutions-IAM5",
+                "Writing run artifacts to the KMS-encrypted model bucket needs the key actions S3 uses for SSE-KMS, granted on that key only.",
+                "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*");
+        }
+    }
+
+    // cdk-nag names intrinsics in findings as <AWS::Region>, <AWS::Partition>, <AWS::AccountId>.
+    private static string NagResource(string arn) =>
+        arn.Replace(Aws.PARTITION, "<AWS::Partition>", StringComparison.Ordinal)
+            .Replace(Aws.REGION, "<AWS::Region>", StringComparison.Ordinal)
+            .Replace(Aws.ACCOUNT_ID, "<AWS::AccountId>", StringComparison.Ordinal);
+}
