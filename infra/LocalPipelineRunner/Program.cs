@@ -1,0 +1,106 @@
+using CustomerSegmentation.LocalPipelineRunner;
+using CustomerSegmentation.LocalPipelineRunner.Definition;
+using CustomerSegmentation.LocalPipelineRunner.Execution;
+
+const string Usage = """
+    Runs a synthesized SageMaker pipeline locally (steps as local processes, S3 on loopback).
+
+    Usage: LocalPipelineRunner --cdk-out <dir> [options]
+
+      --cdk-out <dir>           cdk.out folder of a synthesized app (required)
+      --stack <name>            stack name or artifact id (default: the only stack)
+      --pipeline <id|name>      pipeline logical id or PipelineName (default: the only pipeline of the stack)
+      --param <Name=Value>      pipeline parameter override; repeat for several (checked against the declared types)
+      --work-dir <dir>          step directories, execution records, local model registry (default: .work/pipeline)
+      --s3-endpoint <url>       use this S3 endpoint (key S3RVER/S3RVER) instead of starting s3rver
+      --upload <file>=<s3-uri>  put a local file into S3 before the run (e.g. the DataFile CSV); repeatable
+      --execution-id <id>       execution id (default: 12 random characters)
+      -h, --help                show this help
+
+    Steps run $SEGMENTATION_PYTHON (default /usr/bin/python3) as python3.
+    Exit code: 0 when the execution Succeeded, 1 when it Failed, 2 for invalid input, 130 when cancelled (Ctrl+C).
+    The execution record is <work-dir>/<execution id>/execution.json.
+    """;
+
+var values = new Dictionary<string, string>(StringComparer.Ordinal);
+var parameters = new List<string>();
+var uploads = new List<string>();
+for (var i = 0; i < args.Length; i++)
+{
+    var name = args[i];
+    if (name is "-h" or "--help")
+    {
+        Console.WriteLine(Usage);
+        return 0;
+    }
+
+    if (name is not ("--cdk-out" or "--stack" or "--pipeline" or "--param" or "--work-dir" or "--s3-endpoint" or "--execution-id" or "--upload"))
+    {
+        await Console.Error.WriteLineAsync($"Unknown argument '{name}'.{Environment.NewLine}{Usage}");
+        return 2;
+    }
+
+    if (i + 1 >= args.Length)
+    {
+        await Console.Error.WriteLineAsync($"{name} needs a value.");
+        return 2;
+    }
+
+    var value = args[++i];
+    if (name == "--param")
+    {
+        parameters.Add(value);
+    }
+    else if (name == "--upload")
+    {
+        uploads.Add(value);
+    }
+    else
+    {
+        values[name] = value;
+    }
+}
+
+if (!values.TryGetValue("--cdk-out", out var cdkOut))
+{
+    await Console.Error.WriteLineAsync($"--cdk-out is required.{Environment.NewLine}{Usage}");
+    return 2;
+}
+
+try
+{
+    var options = new PipelineRunOptions
+    {
+        CloudAssemblyDirectory = cdkOut,
+        WorkDirectory = values.GetValueOrDefault("--work-dir", Path.Combine(".work", "pipeline")),
+        StackName = values.GetValueOrDefault("--stack"),
+        Pipeline = values.GetValueOrDefault("--pipeline"),
+        Parameters = ParameterValues.ParseAssignments(parameters),
+        S3Endpoint = values.TryGetValue("--s3-endpoint", out var endpoint) ? new Uri(endpoint) : null,
+        ExecutionId = values.GetValueOrDefault("--execution-id"),
+        Uploads = uploads.Select(FileUpload.Parse).ToList(),
+    };
+    using var cancellation = new CancellationTokenSource();
+    Console.CancelKeyPress += (_, e) =>
+    {
+        e.Cancel = true;
+        cancellation.Cancel();
+    };
+    var record = await PipelineRun.RunAsync(options, cancellation.Token);
+    return record.PipelineExecutionStatus == ExecutionRecord.Succeeded ? 0 : 1;
+}
+catch (PipelineRunnerException e)
+{
+    await Console.Error.WriteLineAsync($"error: {e.Message}");
+    return 2;
+}
+catch (OperationCanceledException)
+{
+    await Console.Error.WriteLineAsync("cancelled");
+    return 130;
+}
+catch (UriFormatException e)
+{
+    await Console.Error.WriteLineAsync($"error: --s3-endpoint: {e.Message}");
+    return 2;
+}
