@@ -9,7 +9,6 @@ using CustomerSegmentation.Infra.Notebook;
 
 namespace CustomerSegmentation.Infra.Tests;
 
-[Collection(CdkSynthesisCollection.Name)]
 public sealed class NotebookTests
 {
     private const string RepositoryUrl = "https://github.com/acme/customer-segmentation.git";
@@ -571,14 +570,4 @@ public sealed class NotebookTests
 
         return text.ToString();
     }
-}
-
-/// <summary>
-/// Test classes that synthesize stacks run in this collection, alone: the jsii runtime behind the CDK talks to one node
-/// process over stdio and corrupts its protocol when two threads synthesize at once (aws/jsii#59).
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class CdkSynthesisCollection
-{
-    public const string Name = "CDK synthesis";
 }

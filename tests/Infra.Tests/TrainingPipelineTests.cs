@@ -5,12 +5,6 @@ using Amazon.CDK.Assertions;
 using CustomerSegmentation.Infra.Configuration;
 using CustomerSegmentation.Infra.Pipelines;
 
-// The jsii runtime is not safe to start from several threads: when xunit runs test classes in parallel, their first
-// constructs race while it extracts its bundled packages and fail with IOException ("being used by another process")
-// or TAR_BAD_ARCHIVE, failing whole classes at random. Synthesis goes through one node process anyway, so running the
-// classes one after another costs little. (Assembly-wide: it belongs with TestStacks; kept here until the lead moves it.)
-[assembly: CollectionBehavior(DisableTestParallelization = true)]
-
 namespace CustomerSegmentation.Infra.Tests;
 
 public sealed class TrainingPipelineTests
