@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using CustomerSegmentation.AwsPackageReplacements.Lambda.RuntimeSupport;
+using CustomerSegmentation.Lambdas.Tests.Loopback;
+
+namespace CustomerSegmentation.Lambdas.Tests;
+
+/// <summary>
+/// The runtime loop in-process against the loopback Runtime API. One class, so its tests run one at a time: the trace
+/// id is a process-wide environment variable.
+/// </summary>
+public sealed class LambdaRuntimeTests : IDisposable
+{
+    private readonly LambdaRuntimeApiServer _api = new();
+    private readonly StringWriter _log = new();
+    private readonly LambdaRuntime _runtime;
+
+    public LambdaRuntimeTests()
+    {
+        _runtime = new LambdaRuntime(_api.RuntimeApi, new LambdaLogger(_log));
+    }
+
+    public void Dispose()
+    {
+        _runtime.Dispose();
+        _api.Dispose();
+        _log.Dispose();
+    }
+
+    [Fact]
+    public async Task RunAsync_HandlerAnswers_PostsResponseWithInvocationContext()
+    {
+        using var stop = new CancellationTokenSource();
+        var loop = _runtime.RunAsync((_, _) => Task.FromResult<LambdaHandler>(async (input, context, cancellationToken) =>
+        {
+            var text = await new StreamReader(input).ReadToEndAsync(cancellationToken);
+            return new MemoryStream(Encoding.UTF8.GetBytes($"{context.AwsRequestId}|{context.InvokedFunctionArn}|{text.ToUpperInvariant()}"));
+        }), stop.Token);
+        var requestId = _api.Enqueue("""{"customer":"a"}""");
+
+        var outcome = await _api.WaitForOutcomeAsync(requestId);
+        await stop.CancelAsync();
+
+        Assert.False(outcome.IsError);
+        Assert.Equal($"{requestId}|{LambdaRuntimeApiServer.DefaultFunctionArn}|{{\"CUSTOMER\":\"A\"}}", outcome.BodyText);
+        Assert.Equal(0, await loop.WaitAsync(TimeSpan.FromSeconds(10)));
+        _api.AssertNoProtocolViolations();
+    }
+
+    [Fact]
+    public async Task RunAsync_HandlerThrows_PostsTypedErrorAndKeepsServing()
+    {
+        using var stop = new CancellationTokenSource();
+        var loop = _runtime.RunAsync((_, _) => Task.FromResult<LambdaHandler>((input, _, _) =>
+            input.ReadByte() == '1' ? throw new InvalidOperationException("Income must be a number.") : Task.FromResult<Stream>(new MemoryStream("ok"u8.ToArray()))), stop.Token);
+        var failing = _api.Enqueue("1");
+        var succeeding = _api.Enqueue("2");
+
+        var error = await _api.WaitForOutcomeAsync(failing);
+        var success = await _api.WaitForOutcomeAsync(succeeding);
+        await stop.CancelAsync();
+        await loop.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(error.IsError);
+        Assert.Equal("InvalidOperationException", error.ErrorTypeHeader);
+        Assert.Equal("Income must be a number.", error.BodyJson.GetProperty("errorMessage").GetString());
+        Assert.Equal("InvalidOperationException", error.BodyJson.GetProperty("errorType").GetString());
+        Assert.Equal(JsonValueKind.Array, error.BodyJson.GetProperty("stackTrace").ValueKind);
+        Assert.Equal("ok", success.BodyText);
+        var logLine = LogLines().Single(line => line.GetProperty("level").GetString() == "Error");
+        Assert.Equal(failing, logLine.GetProperty("requestId").GetString());
+        Assert.Equal("The handler failed.", logLine.GetProperty("message").GetString());
+        Assert.Equal("Income must be a number.", logLine.GetProperty("errorMessage").GetString());
+        _api.AssertNoProtocolViolations();
+    }
+
+    [Fact]
+    public async Task RunAsync_InitializerThrows_PostsInitErrorAndReturnsInitExitCode()
+    {
+        var exitCode = await _runtime.RunAsync((_, _) => throw new InvalidOperationException("MODEL_BUCKET is not set."));
+
+        var report = await _api.WaitForInitErrorAsync();
+        Assert.Equal(LambdaRuntime.InitErrorExitCode, exitCode);
+        Assert.Equal("InvalidOperationException", report.ErrorTypeHeader);
+        Assert.Equal("MODEL_BUCKET is not set.", report.BodyJson.GetProperty("errorMessage").GetString());
+        Assert.Equal(0, _api.NextRequests);
+        _api.AssertNoProtocolViolations();
+    }
+
+    [Fact]
+    public async Task InvokeOnceAsync_DeadlinePasses_CancelsTheHandlerTokenAtTheDeadline()
+    {
+        TimeSpan? remainingAtStart = null;
+        var watch = new Stopwatch();
+        var requestId = _api.Enqueue("{}", timeout: TimeSpan.FromMilliseconds(800));
+
+        await _runtime.InvokeOnceAsync(async (_, context, cancellationToken) =>
+        {
+            remainingAtStart = context.RemainingTime;
+            watch.Start();
+            var cancelled = false;
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(30), cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                cancelled = true;
+            }
+
+            watch.Stop();
+            return new MemoryStream(Encoding.UTF8.GetBytes($"{cancelled}|{context.RemainingTime.TotalMilliseconds}"));
+        });
+
+        var outcome = await _api.WaitForOutcomeAsync(requestId);
+        Assert.Equal("True|0", outcome.BodyText);
+        Assert.InRange(remainingAtStart!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(800));
+        Assert.InRange(watch.Elapsed, remainingAtStart.Value - TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(10));
+        _api.AssertNoProtocolViolations();
+    }
+
+    [Fact]
+    public async Task InvokeOnceAsync_TraceHeaders_SetTheTraceVariablePerInvocation()
+    {
+        LambdaHandler handler = (_, context, _) => Task.FromResult<Stream>(new MemoryStream(Encoding.UTF8.GetBytes(
+            $"{Environment.GetEnvironmentVariable(LambdaRuntime.TraceIdVariable)}|{context.TraceId}")));
+        var first = _api.Enqueue("{}", traceId: "Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1");
+        var untraced = _api.Enqueue("{}", omitTraceHeader: true);
+        var second = _api.Enqueue("{}", traceId: "Root=1-67891234-000000000000000000000001;Sampled=0");
+
+        for (var i = 0; i < 3; i++)
+        {
+            await _runtime.InvokeOnceAsync(handler);
+        }
+
+        Assert.Equal("Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1|Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1",
+            (await _api.WaitForOutcomeAsync(first)).BodyText);
+        Assert.Equal("|", (await _api.WaitForOutcomeAsync(untraced)).BodyText);
+        Assert.Equal("Root=1-67891234-000000000000000000000001;Sampled=0|Root=1-67891234-000000000000000000000001;Sampled=0",
+            (await _api.WaitForOutcomeAsync(second)).BodyText);
+        _api.AssertNoProtocolViolations();
+    }
+
+    [Fact]
+    public async Task AssertNoProtocolViolations_ErrorPostedTwice_Fails()
+    {
+        // The stand-in itself must catch a runtime that answers one invocation twice.
+        var requestId = _api.Enqueue("{}");
+        using var http = new HttpClient();
+        using var next = await http.GetAsync(new Uri(_api.BaseUri, "2018-06-01/runtime/invocation/next"));
+        var url = new Uri(_api.BaseUri, $"2018-06-01/runtime/invocation/{requestId}/response");
+
+        using var first = await http.PostAsync(url, new StringContent("a"));
+        using var second = await http.PostAsync(url, new StringContent("b"));
+
+        Assert.Equal(202, (int)first.StatusCode);
+        Assert.Equal(403, (int)second.StatusCode);
+        Assert.Equal([$"response posted for request id '{requestId}', which was already answered"], _api.ProtocolViolations);
+    }
+
+    private List<JsonElement> LogLines() =>
+        [.. _log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement.Clone())];
+}
