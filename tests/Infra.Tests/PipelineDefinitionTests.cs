@@ -279,7 +279,7 @@ public sealed class PipelineDefinitionTests
             """{"Name":"Features","Type":"String","DefaultValue":"Age,Income,Purchases"},""" +
             """{"Name":"NClusters","Type":"Integer","DefaultValue":0},{"Name":"MaxK","Type":"Integer","DefaultValue":10},""" +
             """{"Name":"NComponents","Type":"Integer","DefaultValue":0},{"Name":"RandomSeed","Type":"Integer","DefaultValue":42},""" +
-            """{"Name":"ValidationFraction","Type":"Float","DefaultValue":0.2},{"Name":"MinSilhouette","Type":"Float","DefaultValue":0.25},""" +
+            """{"Name":"ValidationFraction","Type":"Float","DefaultValue":0.2},{"Name":"MinSilhouette","Type":"Float","DefaultValue":0.35},""" +
             """{"Name":"MinClusterFraction","Type":"Float","DefaultValue":0.01},""" +
             """{"Name":"ProcessingInstanceType","Type":"String","DefaultValue":"ml.m5.large"},""" +
             """{"Name":"TrainingInstanceType","Type":"String","DefaultValue":"ml.m5.large"},""" +
