@@ -43,28 +43,11 @@ public sealed class SegmentationStorage : Construct
 
         var expiration = props.NoncurrentVersionExpiration ?? Duration.Days(90);
 
-        AccessLogBucket = new Bucket(this, "AccessLogBucket", new BucketProps
-        {
-            BlockPublicAccess = BlockPublicAccess.BLOCK_ALL,
-            EnforceSSL = true,
-            Encryption = BucketEncryption.S3_MANAGED,
-            Versioned = true,
-            ObjectOwnership = ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            RemovalPolicy = removalPolicy,
-            AutoDeleteObjects = destroy,
-            LifecycleRules =
-            [
-                new LifecycleRule
-                {
-                    Id = "ExpireNoncurrentVersions",
-                    NoncurrentVersionExpiration = expiration,
-                    AbortIncompleteMultipartUploadAfter = Duration.Days(7),
-                },
-            ],
-        });
-
-        DataBucket = CreateBucket("DataBucket", "data-bucket/", props.EncryptionKey, removalPolicy, destroy, expiration);
-        ModelBucket = CreateBucket("ModelBucket", "model-bucket/", props.EncryptionKey, removalPolicy, destroy, expiration);
+        // S3 server access log delivery cannot write to an SSE-KMS bucket, so the log bucket always uses SSE-S3; a log
+        // bucket logging to itself would loop, so it has no access log of its own.
+        AccessLogBucket = CreateBucket("AccessLogBucket", key: null, logs: null, removalPolicy, destroy, expiration);
+        DataBucket = CreateBucket("DataBucket", props.EncryptionKey, (AccessLogBucket, "data-bucket/"), removalPolicy, destroy, expiration);
+        ModelBucket = CreateBucket("ModelBucket", props.EncryptionKey, (AccessLogBucket, "model-bucket/"), removalPolicy, destroy, expiration);
         if (destroy)
         {
             HardenAutoDeleteProvider(Stack.Of(this));
@@ -97,7 +80,8 @@ public sealed class SegmentationStorage : Construct
             "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole");
     }
 
-    private Bucket CreateBucket(string id, string logPrefix, IKey? key, RemovalPolicy removalPolicy, bool destroy, Duration expiration) =>
+    /// <summary>One bucket with every secure default; the three buckets differ only in key and access-log target.</summary>
+    private Bucket CreateBucket(string id, IKey? key, (IBucket Bucket, string Prefix)? logs, RemovalPolicy removalPolicy, bool destroy, Duration expiration) =>
         new(this, id, new BucketProps
         {
             BlockPublicAccess = BlockPublicAccess.BLOCK_ALL,
@@ -107,8 +91,8 @@ public sealed class SegmentationStorage : Construct
             BucketKeyEnabled = key is not null,
             Versioned = true,
             ObjectOwnership = ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            ServerAccessLogsBucket = AccessLogBucket,
-            ServerAccessLogsPrefix = logPrefix,
+            ServerAccessLogsBucket = logs?.Bucket,
+            ServerAccessLogsPrefix = logs?.Prefix,
             RemovalPolicy = removalPolicy,
             AutoDeleteObjects = destroy,
             LifecycleRules =
