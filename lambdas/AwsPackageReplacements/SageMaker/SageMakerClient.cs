@@ -57,6 +57,9 @@ public sealed class SageMakerClient
     public Task<UpdateEndpointResponse> UpdateEndpointAsync(UpdateEndpointRequest request, CancellationToken cancellationToken = default) =>
         _protocol.InvokeAsync("UpdateEndpoint", request, Json.UpdateEndpointRequest, Json.UpdateEndpointResponse, cancellationToken);
 
+    public Task DeleteEndpointAsync(DeleteEndpointRequest request, CancellationToken cancellationToken = default) =>
+        _protocol.InvokeAsync("DeleteEndpoint", request, Json.DeleteEndpointRequest, cancellationToken);
+
     public Task<DescribeEndpointResponse> DescribeEndpointAsync(DescribeEndpointRequest request, CancellationToken cancellationToken = default) =>
         _protocol.InvokeAsync("DescribeEndpoint", request, Json.DescribeEndpointRequest, Json.DescribeEndpointResponse, cancellationToken);
 
@@ -65,4 +68,7 @@ public sealed class SageMakerClient
 
     public Task<AddTagsResponse> AddTagsAsync(AddTagsRequest request, CancellationToken cancellationToken = default) =>
         _protocol.InvokeAsync("AddTags", request, Json.AddTagsRequest, Json.AddTagsResponse, cancellationToken);
+
+    public Task<DeleteTagsResponse> DeleteTagsAsync(DeleteTagsRequest request, CancellationToken cancellationToken = default) =>
+        _protocol.InvokeAsync("DeleteTags", request, Json.DeleteTagsRequest, Json.DeleteTagsResponse, cancellationToken);
 }

@@ -31,4 +31,7 @@ namespace CustomerSegmentation.AwsPackageReplacements.SageMaker;
 [JsonSerializable(typeof(ListTagsResponse))]
 [JsonSerializable(typeof(AddTagsRequest))]
 [JsonSerializable(typeof(AddTagsResponse))]
+[JsonSerializable(typeof(DeleteEndpointRequest))]
+[JsonSerializable(typeof(DeleteTagsRequest))]
+[JsonSerializable(typeof(DeleteTagsResponse))]
 public sealed partial class SageMakerJsonContext : JsonSerializerContext;

@@ -166,6 +166,20 @@ public sealed record CreateEndpointConfigRequest
     public required IReadOnlyList<ProductionVariant> ProductionVariants { get; init; }
     public IReadOnlyList<Tag>? Tags { get; init; }
     public string? KmsKeyId { get; init; }
+    public DataCaptureConfig? DataCaptureConfig { get; init; }
+}
+
+public sealed record CaptureOption
+{
+    public required string CaptureMode { get; init; }
+}
+
+public sealed record DataCaptureConfig
+{
+    public bool? EnableCapture { get; init; }
+    public required int InitialSamplingPercentage { get; init; }
+    public required string DestinationS3Uri { get; init; }
+    public required IReadOnlyList<CaptureOption> CaptureOptions { get; init; }
 }
 
 public sealed record CreateEndpointConfigResponse
@@ -330,6 +344,11 @@ public sealed record DescribeEndpointResponse
     public PendingDeploymentSummary? PendingDeploymentSummary { get; init; }
 }
 
+public sealed record DeleteEndpointRequest
+{
+    public required string EndpointName { get; init; }
+}
+
 public sealed record ListTagsRequest
 {
     public required string ResourceArn { get; init; }
@@ -353,3 +372,11 @@ public sealed record AddTagsResponse
 {
     public IReadOnlyList<Tag>? Tags { get; init; }
 }
+
+public sealed record DeleteTagsRequest
+{
+    public required string ResourceArn { get; init; }
+    public required IReadOnlyList<string> TagKeys { get; init; }
+}
+
+public sealed record DeleteTagsResponse;
