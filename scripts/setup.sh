@@ -15,6 +15,9 @@ APT_PACKAGES=(
   shellcheck git
   # The AWS CLI scripts/ops drives; its tests also check the CLI stand-in against the real CLI's output.
   awscli
+  # Cross-compiling the native-AOT Lambdas for arm64 (the default architecture) on an x64 machine: synthesis publishes
+  # with -p:CppCompilerAndLinker=clang-14 -p:ObjCopyName=aarch64-linux-gnu-objcopy against the arm64 glibc.
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu clang-14
 )
 
 missing=()

@@ -1,6 +1,7 @@
 using Amazon.CDK;
 using Constructs;
 using CustomerSegmentation.Infra.Configuration;
+using CustomerSegmentation.Infra.Deployment;
 using CustomerSegmentation.Infra.Notebook;
 using CustomerSegmentation.Infra.Pipelines;
 using CustomerSegmentation.Infra.Storage;
@@ -52,6 +53,8 @@ public sealed class SegmentationStack : Stack
             ModelBucket = Storage.ModelBucket,
             ProjectName = settings.ProjectName,
             Settings = settings.Pipeline,
+            DeployFunctionArn = settings.Pipeline.DeployStep ? ModelDeployment.FunctionArnOf(this, settings.ProjectName) : null,
+            InitialInstanceCount = settings.Deployment.InitialInstanceCount,
         });
         RetrainingSchedule = new PipelineSchedule(this, "RetrainingSchedule", new PipelineScheduleProps
         {
@@ -68,6 +71,23 @@ public sealed class SegmentationStack : Stack
         {
             Value = TrainingPipeline.ModelPackageGroupName,
             Description = "The model registry group that receives every model passing the quality gate.",
+        });
+
+        ModelDeployment = new ModelDeployment(this, "ModelDeployment", new ModelDeploymentProps
+        {
+            ProjectName = settings.ProjectName,
+            ModelPackageGroupName = TrainingPipeline.ModelPackageGroupName,
+            ModelBucket = Storage.ModelBucket,
+            ServingCodeBucket = TrainingPipeline.SourceDir.Bucket,
+            ServingCodeObjectKey = TrainingPipeline.SourceDir.S3ObjectKey,
+            ServingImageRepositoryArn = SklearnImage.RepositoryArn(this),
+            InstanceType = settings.Pipeline.InferenceInstanceType,
+            Settings = settings.Deployment,
+        });
+        _ = new CfnOutput(this, "EndpointName", new CfnOutputProps
+        {
+            Value = ModelDeployment.EndpointName,
+            Description = "The SageMaker real-time endpoint the deployer creates and updates (it exists once a model is deployed).",
         });
 
         var notebook = settings.Notebook;
@@ -109,6 +129,9 @@ public sealed class SegmentationStack : Stack
 
     /// <summary>The EventBridge rule that starts the training pipeline weekly.</summary>
     public PipelineSchedule RetrainingSchedule { get; }
+
+    /// <summary>The endpoint deployer, its rollback alarms and event rules, and the endpoint model's role.</summary>
+    public ModelDeployment ModelDeployment { get; }
 
     /// <summary>The data scientists' notebook instance, its role and git secret.</summary>
     public NotebookEnvironment Notebook { get; }

@@ -242,7 +242,7 @@ public sealed class PipelineDefinitionTests
         var gate = steps[3].GetProperty("Arguments");
 
         Assert.Equal(["Preprocess:Processing", "Train:Training", "Evaluate:Processing", "CheckQuality:Condition"], NamesAndTypes(steps));
-        Assert.Equal(["CreateModel:Model", "RegisterModel:RegisterModel"], NamesAndTypes(gate.GetProperty("IfSteps")));
+        Assert.Equal(["CreateModel:Model", "RegisterModel:RegisterModel", "Deploy:Lambda"], NamesAndTypes(gate.GetProperty("IfSteps")));
         Assert.Equal(["QualityGateFailed:Fail"], NamesAndTypes(gate.GetProperty("ElseSteps")));
     }
 
@@ -399,6 +399,8 @@ public sealed class PipelineDefinitionTests
         ImageUri = "image-uri",
         ModelPackageGroupName = "models",
         Settings = new PipelineSettings(),
+        DeployFunctionArn = "arn:aws:lambda:us-east-1:000000000000:function:deployer",
+        InitialInstanceCount = 1,
     };
 
     // Runs Python code with scripts/sagemaker importable, under the interpreter the project's scripts use.

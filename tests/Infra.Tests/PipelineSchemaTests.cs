@@ -36,19 +36,8 @@ public sealed class PipelineSchemaTests
                 step.Remove("PropertyFiles");
             }
         },
-        ["ModelStepInIfSteps"] = root =>
-        {
-            var steps = root["Steps"]!.AsArray();
-            foreach (var condition in steps.Where(s => (string?)s!["Type"] == "Condition").ToList())
-            {
-                var ifSteps = condition!["Arguments"]!["IfSteps"]!.AsArray();
-                foreach (var model in ifSteps.Where(s => (string?)s!["Type"] == "Model").ToList())
-                {
-                    ifSteps.Remove(model);
-                    steps.Add(model);
-                }
-            }
-        },
+        ["ModelStepInIfSteps"] = root => MoveOutOfIfSteps(root, "Model"),
+        ["LambdaStepInIfSteps"] = root => MoveOutOfIfSteps(root, "Lambda"),
         ["ModelDataUrlExpression"] = root =>
         {
             foreach (var step in AllSteps(root).Where(s => (string?)s["Type"] == "Model"))
@@ -117,6 +106,12 @@ public sealed class PipelineSchemaTests
     // the schema lists only Training, Fail, Processing, Transform and RegisterModel.
     [Fact]
     public void Schema_ModelStepInIfSteps_IsTheOnlyRejection() => AssertOnlyDeviationRejected("ModelStepInIfSteps");
+
+    // The service runs a Lambda step inside a Condition step's branches (the SDK's LambdaStep goes wherever any step
+    // goes); the schema's IfSteps list has no LambdaStep. The Deploy step belongs there: only a model that passed the
+    // quality gate and was registered may be deployed.
+    [Fact]
+    public void Schema_LambdaStepInIfSteps_IsTheOnlyRejection() => AssertOnlyDeviationRejected("LambdaStepInIfSteps");
 
     // CreateModel takes the training step's S3ModelArtifacts property at run time (the SDK's ModelStep does exactly this);
     // the schema types ContainerDefinition.ModelDataUrl as a literal S3 URL only.
@@ -187,6 +182,21 @@ public sealed class PipelineSchemaTests
             .Where(d => d.Errors is { Count: > 0 })
             .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation} ({d.EvaluationPath}): {e.Key}: {e.Value}"))
             .Take(40));
+
+    // Moves the Condition branches' steps of one type to the top level, where the schema accepts every step type.
+    private static void MoveOutOfIfSteps(JsonNode root, string stepType)
+    {
+        var steps = root["Steps"]!.AsArray();
+        foreach (var condition in steps.Where(s => (string?)s!["Type"] == "Condition").ToList())
+        {
+            var ifSteps = condition!["Arguments"]!["IfSteps"]!.AsArray();
+            foreach (var step in ifSteps.Where(s => (string?)s!["Type"] == stepType).ToList())
+            {
+                ifSteps.Remove(step);
+                steps.Add(step);
+            }
+        }
+    }
 
     private static void RemoveRegisterModelArgument(JsonNode root, string argument)
     {

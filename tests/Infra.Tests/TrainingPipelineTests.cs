@@ -82,7 +82,10 @@ public sealed class TrainingPipelineTests
             .Order(StringComparer.Ordinal)
             .ToArray();
 
-        Assert.Equal(7, parts.Length);
+        // Partition and account come from the Deploy step's function ARN.
+        Assert.Equal(9, parts.Length);
+        Assert.Contains("""{"Ref":"AWS::Partition"}""", parts);
+        Assert.Contains("""{"Ref":"AWS::AccountId"}""", parts);
         Assert.Contains($$"""{"Ref":"{{DataBucketId}}"}""", parts);
         Assert.Contains("""{"Fn::FindInMap":["SklearnImageAccounts",{"Ref":"AWS::Region"},"account"]}""", parts);
         Assert.Contains("""{"Ref":"AWS::URLSuffix"}""", parts);
@@ -147,6 +150,7 @@ public sealed class TrainingPipelineTests
                 "RegisterModels|sagemaker:AddTags,sagemaker:CreateModelPackage,sagemaker:DescribeModelPackage|" +
                     $"{Sagemaker}model-package-group/customer-segmentation-models,{Sagemaker}model-package/customer-segmentation-models/*|",
                 $"PassRoleToSageMakerJobs|iam:PassRole|<{RoleId}.Arn>|" + """{"StringEquals":{"iam:PassedToService":"sagemaker.amazonaws.com"}}""",
+                "InvokeDeployer|lambda:InvokeFunction|arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:customer-segmentation-endpoint-deployer|",
                 "PullSklearnImage|ecr:BatchCheckLayerAvailability,ecr:BatchGetImage,ecr:GetDownloadUrlForLayer|" +
                     "arn:<AWS::Partition>:ecr:<AWS::Region>:<SklearnImageAccounts[<AWS::Region>].account>:repository/sagemaker-scikit-learn|",
                 "EcrLogin|ecr:GetAuthorizationToken|*|",
@@ -225,7 +229,7 @@ public sealed class TrainingPipelineTests
         var template = DefaultTemplate.Value;
         const string PipelineArn = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:pipeline/customer-segmentation-training";
 
-        var rules = template.FindResources("AWS::Events::Rule");
+        var rules = template.FindResources("AWS::Events::Rule").Where(r => r.Key.StartsWith("RetrainingSchedule", StringComparison.Ordinal));
         var rule = JsonSerializer.SerializeToElement(Assert.Single(rules).Value).GetProperty("Properties");
         var target = Assert.Single(rule.GetProperty("Targets").EnumerateArray().ToArray());
 
@@ -258,12 +262,32 @@ public sealed class TrainingPipelineTests
     {
         var template = TestStacks.Template(new Dictionary<string, object> { ["pipeline:scheduleEnabled"] = false });
 
-        template.ResourceCountIs("AWS::Events::Rule", 1);
+        Assert.Single(template.FindResources("AWS::Events::Rule").Keys, k => k.StartsWith("RetrainingSchedule", StringComparison.Ordinal));
         template.HasResourceProperties("AWS::Events::Rule", new Dictionary<string, object>
         {
             ["ScheduleExpression"] = "cron(0 3 ? * MON *)",
             ["State"] = "DISABLED",
         });
+    }
+
+    [Fact]
+    public void DeployStep_Disabled_PipelineEndsAtRegisterModelAndCannotInvokeTheDeployer()
+    {
+        var template = TestStacks.Template(new Dictionary<string, object> { ["pipeline:deployStep"] = false });
+
+        var ifSteps = SynthesizedPipeline.Definition(template)["Steps"]![3]!["Arguments"]!["IfSteps"]!.AsArray();
+
+        Assert.Equal(["CreateModel", "RegisterModel"], ifSteps.Select(step => step!["Name"]!.GetValue<string>()));
+        var policies = JsonSerializer.Serialize(template.FindResources("AWS::IAM::Policy"));
+        Assert.DoesNotContain("lambda:InvokeFunction", policies, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DeployStep_Default_IsTheLastStepOfThePassingBranch()
+    {
+        var ifSteps = SynthesizedPipeline.Definition()["Steps"]![3]!["Arguments"]!["IfSteps"]!.AsArray();
+
+        Assert.Equal(["CreateModel", "RegisterModel", "Deploy"], ifSteps.Select(step => step!["Name"]!.GetValue<string>()));
     }
 
     [Fact]
@@ -319,6 +343,8 @@ public sealed class TrainingPipelineTests
         "Context key 'pipeline:scheduleExpression' is 'rate(0 days)': expected an EventBridge schedule expression such as cron(0 3 ? * MON *) or rate(7 days).")]
     [InlineData("pipeline:scheduleEnabled", "sometimes",
         "Context key 'pipeline:scheduleEnabled' is 'sometimes': expected true or false.")]
+    [InlineData("pipeline:deployStep", "later",
+        "Context key 'pipeline:deployStep' is 'later': expected true or false.")]
     [InlineData("pipeline:cacheExpireAfter", "30 days",
         "Context key 'pipeline:cacheExpireAfter' is '30 days': expected an ISO 8601 duration such as P30D or PT12H.")]
     [InlineData("pipeline:processingInstanceType", "m5.large",
@@ -484,7 +510,7 @@ public sealed class TrainingPipelineTests
     }
 
     // "Sid|actions|resources|condition", every Allow statement, intrinsics written the way cdk-nag reports them.
-    private static string Summarize(JsonElement statement)
+    internal static string Summarize(JsonElement statement)
     {
         Assert.Equal("Allow", statement.GetProperty("Effect").GetString());
         var sid = statement.TryGetProperty("Sid", out var s) ? s.GetString() : string.Empty;
@@ -496,7 +522,7 @@ public sealed class TrainingPipelineTests
     private static JsonElement[] Items(JsonElement value) =>
         value.ValueKind == JsonValueKind.Array ? value.EnumerateArray().ToArray() : [value];
 
-    private static string Readable(JsonElement value)
+    internal static string Readable(JsonElement value)
     {
         if (value.ValueKind == JsonValueKind.String)
         {

@@ -6,8 +6,8 @@ using CustomerSegmentation.LocalPipelineRunner.Storage;
 namespace CustomerSegmentation.LocalPipelineRunner.Tests;
 
 /// <summary>
-/// The real CDK app synthesized into a temporary cdk.out (as `cdk synth` runs it, with cdk.json's context), once for
-/// the end-to-end tests.
+/// The real CDK app synthesized into a temporary cdk.out (as `cdk synth` runs it, with cdk.json's context plus
+/// <c>pipeline:deployStep=false</c>), once for the end-to-end tests.
 /// </summary>
 public sealed class SynthesizedAppFixture
 {
@@ -20,7 +20,12 @@ public sealed class SynthesizedAppFixture
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepositoryRoot };
         start.ArgumentList.Add(app);
         start.Environment["CDK_OUTDIR"] = CloudAssemblyDirectory;
-        start.Environment["CDK_CONTEXT_JSON"] = JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryRoot, "cdk.json")))!["context"]!.ToJsonString();
+        var context = JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryRoot, "cdk.json")))!["context"]!.AsObject();
+        // The runner has no Lambda step executor yet (it refuses the Deploy step), and these tests need no Lambda
+        // bundles: the pipeline ends at RegisterModel and the Lambda assets keep their hashes without a publish.
+        context["pipeline:deployStep"] = false;
+        context["aws:cdk:bundling-stacks"] = new JsonArray();
+        start.Environment["CDK_CONTEXT_JSON"] = context.ToJsonString();
         start.Environment["JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION"] = "1";
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();

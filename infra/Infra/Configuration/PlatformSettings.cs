@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Constructs;
+using CustomerSegmentation.Infra.Deployment;
 using CustomerSegmentation.Infra.Pipelines;
 
 namespace CustomerSegmentation.Infra.Configuration;
@@ -28,6 +29,9 @@ public sealed partial record PlatformSettings
     /// <summary>The training pipeline's schedule and parameter defaults.</summary>
     public required PipelineSettings Pipeline { get; init; }
 
+    /// <summary>The endpoint deployer, the endpoint's scaling and traffic shifting.</summary>
+    public required DeploymentSettings Deployment { get; init; }
+
     /// <summary>Reads and validates every setting; throws <see cref="ConfigurationException"/> listing all problems.</summary>
     public static PlatformSettings FromContext(Node node)
     {
@@ -43,6 +47,7 @@ public sealed partial record PlatformSettings
             Storage = StorageSettings.Read(read),
             Notebook = NotebookSettings.Read(read),
             Pipeline = PipelineSettings.Read(read),
+            Deployment = DeploymentSettings.Read(read),
         };
 
         return read.Errors.Count > 0 ? throw new ConfigurationException(read.Errors) : settings;

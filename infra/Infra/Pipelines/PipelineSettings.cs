@@ -23,6 +23,14 @@ public sealed partial record PipelineSettings
     public bool ScheduleEnabled { get; init; } = true;
 
     /// <summary>
+    /// Context <c>pipeline:deployStep</c>; default true: a model that passes the gate is deployed by the pipeline's own
+    /// Deploy step. When false the pipeline ends at RegisterModel and models reach the endpoint only through the
+    /// approval event (for teams whose every deployment goes through the registry), and the local runner, which has
+    /// no Lambda step executor yet, can run the definition.
+    /// </summary>
+    public bool DeployStep { get; init; } = true;
+
+    /// <summary>
     /// Context <c>pipeline:cacheExpireAfter</c>: an ISO 8601 duration such as <c>P30D</c> turns on step caching for the
     /// step where it is safe, Evaluate (see <see cref="TrainingPipelineDefinition"/>); default none (no step is cached).
     /// Because Evaluate's inputs live under the execution's own prefix, a hit needs identical run artifacts.
@@ -76,6 +84,7 @@ public sealed partial record PipelineSettings
             ScheduleExpression = read.String("pipeline:scheduleExpression", "cron(0 3 ? * MON *)", SchedulePattern(),
                 "expected an EventBridge schedule expression such as cron(0 3 ? * MON *) or rate(7 days)"),
             ScheduleEnabled = read.Bool("pipeline:scheduleEnabled", true),
+            DeployStep = read.Bool("pipeline:deployStep", true),
             CacheExpireAfter = read.OptionalString("pipeline:cacheExpireAfter", DurationPattern(),
                 "expected an ISO 8601 duration such as P30D or PT12H"),
             ProcessingInstanceType = read.String("pipeline:processingInstanceType", "ml.m5.large", InstanceTypePattern(), InstanceRule),

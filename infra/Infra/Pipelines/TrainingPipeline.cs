@@ -5,6 +5,7 @@ using Amazon.CDK.AWS.S3.Assets;
 using Amazon.CDK.AWS.Sagemaker;
 using Constructs;
 using CustomerSegmentation.Infra.Compliance;
+using CustomerSegmentation.Infra.Deployment;
 using CustomerSegmentation.Infra.Pipelines.Definition;
 
 namespace CustomerSegmentation.Infra.Pipelines;
@@ -24,12 +25,21 @@ public sealed class TrainingPipelineProps
     /// <summary>Parameter defaults and caching.</summary>
     public required PipelineSettings Settings { get; init; }
 
+    /// <summary>
+    /// The endpoint deployer function the Deploy step invokes; the pipeline role may invoke exactly this one.
+    /// Default: none, the pipeline has no Deploy step and ends at RegisterModel.
+    /// </summary>
+    public string? DeployFunctionArn { get; init; }
+
+    /// <summary>Instances the Deploy step asks for when it creates the endpoint.</summary>
+    public required int InitialInstanceCount { get; init; }
+
     /// <summary>The folder whose <c>*.py</c> files are packed into sourcedir.tar.gz. Default: the repository's <c>scripts/sagemaker</c>.</summary>
     public DirectoryInfo? ScriptsFolder { get; init; }
 }
 
 /// <summary>
-/// The SageMaker training pipeline (Preprocess, Train, Evaluate, quality gate, CreateModel, RegisterModel), its
+/// The SageMaker training pipeline (Preprocess, Train, Evaluate, quality gate, CreateModel, RegisterModel, Deploy), its
 /// execution role, the model package group it registers into, and the scripts it runs, uploaded as one asset.
 /// </summary>
 public sealed class TrainingPipeline : Construct
@@ -71,6 +81,8 @@ public sealed class TrainingPipeline : Construct
             ImageUri = SklearnImage.Uri(this),
             ModelPackageGroupName = ModelPackageGroupName,
             Settings = props.Settings,
+            DeployFunctionArn = props.DeployFunctionArn,
+            InitialInstanceCount = props.InitialInstanceCount,
             Cache = props.Settings.CacheExpireAfter is { } expireAfter ? new CacheConfig(true, expireAfter) : null,
         });
 
@@ -78,7 +90,7 @@ public sealed class TrainingPipeline : Construct
         {
             PipelineName = PipelineName,
             PipelineDisplayName = PipelineName,
-            PipelineDescription = "Preprocess, train and evaluate the k-means segmentation model; register it when it passes the quality gate.",
+            PipelineDescription = "Preprocess, train and evaluate the k-means segmentation model; register and deploy it when it passes the quality gate.",
             RoleArn = role.RoleArn,
             // PipelineDefinition is untyped in the L1 (a JSON object), so CDK would render a PipelineDefinitionProperty with
             // its jsii (camelCase) member name; a dictionary keeps CloudFormation's exact property name.
@@ -158,6 +170,16 @@ public sealed class TrainingPipeline : Construct
             },
         }));
 
+        if (props.DeployFunctionArn is { } deployFunctionArn)
+        {
+            role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+            {
+                Sid = "InvokeDeployer",
+                Actions = ["lambda:InvokeFunction"],
+                Resources = [deployFunctionArn],
+            }));
+        }
+
         role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
         {
             Sid = "PullSklearnImage",
@@ -200,22 +222,22 @@ public sealed class TrainingPipeline : Construct
         var policy = role.Node.FindChild("DefaultPolicy");
         NagAcknowledgements.Add(policy, "AwsSolutions-IAM5",
             "Pipeline jobs and models get names pipelines-<execution id>-<step>-<suffix> generated at run time; the prefix is the narrowest stable scope.",
-            pipelineResources.Select(r => "Resource::" + NagResource(r)).ToArray());
+            pipelineResources.Select(NagFinding.Resource).ToArray());
         NagAcknowledgements.Add(policy, "AwsSolutions-IAM5",
             "Model package versions are numbered by SageMaker inside this project's group; the wildcard covers only that group's versions.",
-            "Resource::" + NagResource(registryResources[1]));
+            NagFinding.Resource(registryResources[1]));
         NagAcknowledgements.Add(policy, "AwsSolutions-IAM5",
             "ecr:GetAuthorizationToken and cloudwatch:PutMetricData (limited to /aws/sagemaker/* namespaces) support no resource-level scoping.",
             "Resource::*");
         NagAcknowledgements.Add(policy, "AwsSolutions-IAM5",
             "SageMaker jobs create their own log streams under /aws/sagemaker/ (ProcessingJobs, TrainingJobs, Endpoints) at run time.",
-            "Resource::" + NagResource(logGroups));
+            NagFinding.Resource(logGroups));
         NagAcknowledgements.Add(policy, "AwsSolutions-IAM5",
             "Bucket grants limited to the prefixes the pipeline owns: data/* to read, runs/* to write, deployed/* to read the baseline, and the CDK asset objects.",
             "Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:DeleteObject*", "Action::s3:Abort*",
-            "Resource::<" + stack.GetLogicalId((CfnElement)props.DataBucket.Node.DefaultChild!) + ".Arn>/data/*",
-            "Resource::<" + stack.GetLogicalId((CfnElement)props.ModelBucket.Node.DefaultChild!) + ".Arn>/runs/*",
-            "Resource::<" + stack.GetLogicalId((CfnElement)props.ModelBucket.Node.DefaultChild!) + ".Arn>/deployed/*",
+            NagFinding.BucketObjects(props.DataBucket, "data/*"),
+            NagFinding.BucketObjects(props.ModelBucket, "runs/*"),
+            NagFinding.BucketObjects(props.ModelBucket, "deployed/*"),
             "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*");
         if (props.ModelBucket.EncryptionKey is not null)
         {
@@ -224,10 +246,4 @@ public sealed class TrainingPipeline : Construct
                 "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*");
         }
     }
-
-    // cdk-nag names intrinsics in findings as <AWS::Region>, <AWS::Partition>, <AWS::AccountId>.
-    private static string NagResource(string arn) =>
-        arn.Replace(Aws.PARTITION, "<AWS::Partition>", StringComparison.Ordinal)
-            .Replace(Aws.REGION, "<AWS::Region>", StringComparison.Ordinal)
-            .Replace(Aws.ACCOUNT_ID, "<AWS::AccountId>", StringComparison.Ordinal);
 }

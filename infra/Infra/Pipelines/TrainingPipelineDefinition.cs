@@ -30,13 +30,19 @@ public sealed record TrainingPipelineInputs
     /// <summary>Parameter defaults.</summary>
     public required PipelineSettings Settings { get; init; }
 
+    /// <summary>The endpoint deployer the Deploy step invokes with the registered model package. Default: none, no Deploy step.</summary>
+    public string? DeployFunctionArn { get; init; }
+
+    /// <summary>Instances the Deploy step asks for when it creates the endpoint (an update keeps the live count).</summary>
+    public required int InitialInstanceCount { get; init; }
+
     /// <summary>Caching of the step where it is safe (Evaluate). Default: none, no step is cached.</summary>
     public CacheConfig? Cache { get; init; }
 }
 
 /// <summary>
 /// The training pipeline of docs/pipeline-contract: Preprocess, Train, Evaluate, then a quality gate that either
-/// creates and registers the model or fails with the measured values. Read it like the SageMaker Python SDK's pipeline.py.
+/// creates, registers and deploys the model or fails with the measured values. Read it like the SageMaker Python SDK's pipeline.py.
 /// </summary>
 public static class TrainingPipelineDefinition
 {
@@ -175,6 +181,21 @@ public static class TrainingPipelineDefinition
                 ["PipelineExecutionArn"] = ExecutionVariables.PipelineExecutionArn,
             }));
 
+        // The deployer's response members (EndpointName, ...) become this step's outputs, visible in the execution.
+        PipelineStep? deploy = inputs.DeployFunctionArn is null ? null : new LambdaStep(
+            "Deploy",
+            new Dictionary<string, PipelineValue>
+            {
+                ["ModelPackageArn"] = registerModel.ModelPackageArn,
+                ["InstanceType"] = inferenceInstanceType.Value,
+                // A deploy-time setting rather than a parameter: scaling is the platform engineer's choice, not the run's.
+                // Text, as pipeline parameters render too; the deployer reads a number in either form.
+                ["InitialInstanceCount"] = inputs.InitialInstanceCount.ToString(CultureInfo.InvariantCulture),
+                ["PipelineExecutionArn"] = ExecutionVariables.PipelineExecutionArn,
+            },
+            inputs.DeployFunctionArn,
+            [new("EndpointName"), new("EndpointConfigName"), new("ModelName"), new("Action")]);
+
         var qualityGateFailed = new FailStep("QualityGateFailed", new FailArguments(Join.Concat(
             "Model quality below the gate: silhouette ", silhouette,
             " (minimum ", minSilhouette.Value,
@@ -186,7 +207,7 @@ public static class TrainingPipelineDefinition
                 Comparison.GreaterThanOrEqualTo(silhouette, minSilhouette.Value),
                 Comparison.GreaterThanOrEqualTo(smallestSegment, minClusterFraction.Value),
             ],
-            [createModel, registerModel],
+            deploy is null ? [createModel, registerModel] : [createModel, registerModel, deploy],
             [qualityGateFailed]));
 
         return new PipelineDefinition(

@@ -14,6 +14,7 @@ namespace CustomerSegmentation.Infra.Pipelines.Definition;
 [JsonDerivedType(typeof(RegisterModelStep))]
 [JsonDerivedType(typeof(ConditionStep))]
 [JsonDerivedType(typeof(FailStep))]
+[JsonDerivedType(typeof(LambdaStep))]
 public abstract record PipelineStep(
     [property: JsonPropertyOrder(-3)] string Name,
     [property: JsonPropertyOrder(-2)] string Type)
@@ -71,7 +72,12 @@ public sealed record TrainingStep(string Name, TrainingArguments Arguments) : Pi
 public sealed record CreateModelStep(string Name, CreateModelArguments Arguments) : PipelineStep(Name, "Model");
 
 /// <summary><c>Type: RegisterModel</c>: a CreateModelPackage call (a new version in a model package group).</summary>
-public sealed record RegisterModelStep(string Name, RegisterModelArguments Arguments) : PipelineStep(Name, "RegisterModel");
+public sealed record RegisterModelStep(string Name, RegisterModelArguments Arguments) : PipelineStep(Name, "RegisterModel")
+{
+    /// <summary><c>Steps.&lt;Name&gt;.ModelPackageArn</c>: the ARN of the version this step registered.</summary>
+    [JsonIgnore]
+    public Reference ModelPackageArn => new("Steps." + Name + ".ModelPackageArn");
+}
 
 /// <summary><c>Type: Condition</c>: runs <c>IfSteps</c> when every condition holds, otherwise <c>ElseSteps</c>.</summary>
 public sealed record ConditionStep(string Name, ConditionArguments Arguments) : PipelineStep(Name, "Condition");
@@ -84,3 +90,40 @@ public sealed record FailStep(string Name, FailArguments Arguments) : PipelineSt
 
 /// <summary>The arguments of a <see cref="FailStep"/>.</summary>
 public sealed record FailArguments(PipelineValue ErrorMessage);
+
+/// <summary>
+/// <c>Type: Lambda</c>: invokes a function synchronously with <paramref name="Arguments"/> as the event; the function's
+/// JSON response must carry every output parameter as a top-level member.
+/// </summary>
+public sealed record LambdaStep(
+    string Name,
+    IReadOnlyDictionary<string, PipelineValue> Arguments,
+    PipelineValue FunctionArn,
+    IReadOnlyList<LambdaOutput> OutputParameters) : PipelineStep(Name, "Lambda")
+{
+    /// <summary><c>Steps.&lt;Name&gt;.OutputParameters['&lt;output&gt;']</c>: a value the function returned.</summary>
+    public Reference Output(string outputName) =>
+        OutputParameters.Any(o => o.OutputName == outputName)
+            ? new Reference(string.Create(CultureInfo.InvariantCulture, $"Steps.{Name}.OutputParameters['{outputName}']"))
+            : throw new ArgumentException($"Step {Name} has no output parameter named '{outputName}'.", nameof(outputName));
+}
+
+/// <summary>The type of a <see cref="LambdaOutput"/>, as the function returns it.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<LambdaOutputType>))]
+public enum LambdaOutputType
+{
+    [JsonStringEnumMemberName("String")]
+    Text,
+
+    [JsonStringEnumMemberName("Integer")]
+    WholeNumber,
+
+    [JsonStringEnumMemberName("Boolean")]
+    TrueOrFalse,
+
+    [JsonStringEnumMemberName("Float")]
+    Number,
+}
+
+/// <summary>A member of a Lambda step's response that later steps may read.</summary>
+public sealed record LambdaOutput(string OutputName, LambdaOutputType OutputType = LambdaOutputType.Text);
