@@ -1,0 +1,4 @@
+using CustomerSegmentation.AwsPackageReplacements.Lambda.RuntimeSupport;
+using CustomerSegmentation.SegmentProxy;
+
+return await LambdaRuntime.RunFromEnvironmentAsync(SegmentProxyStartup.InitializeAsync).ConfigureAwait(false);

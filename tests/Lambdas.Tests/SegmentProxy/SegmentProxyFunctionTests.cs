@@ -1,0 +1,357 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using CustomerSegmentation.AwsPackageReplacements.Core;
+using CustomerSegmentation.AwsPackageReplacements.Lambda.APIGatewayEvents;
+using CustomerSegmentation.AwsPackageReplacements.SageMakerRuntime;
+using CustomerSegmentation.Lambdas.Tests.Loopback;
+using CustomerSegmentation.SegmentProxy;
+
+namespace CustomerSegmentation.Lambdas.Tests.SegmentProxy;
+
+public sealed class SegmentProxyFunctionTests
+{
+    private const string TwoCustomers = """{"customers":[{"age":50,"income":30000,"purchases":25},{"age":30,"income":40000,"purchases":10}]}""";
+    private const string TwoAnswers = """{"predictions":[{"closest_cluster":1,"distance_to_cluster":2.5},{"closest_cluster":0,"distance_to_cluster":0.0}]}""";
+
+    private static AwsServiceException EndpointError(HttpStatusCode status, string code, string message) =>
+        new("SageMaker Runtime", "InvokeEndpoint", status, code, message, "request-1");
+
+    private static double[][] Instances(byte[] body) =>
+        [.. JsonDocument.Parse(body).RootElement.GetProperty("instances").EnumerateArray()
+            .Select(row => row.EnumerateArray().Select(value => value.GetDouble()).ToArray())];
+
+    [Fact]
+    public async Task PostSegment_Customers_SendsScaledRowsAndAddsLabelsAndVersion()
+    {
+        var endpoint = new RecordingEndpoint(_ => TwoAnswers);
+        using var harness = new ProxyHarness(endpoint);
+
+        var response = await harness.PostAsync(TwoCustomers);
+
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal("application/json", response.Headers!["Content-Type"]);
+        var call = Assert.Single(endpoint.Calls);
+        Assert.Equal("segments", call.EndpointName);
+        Assert.Equal([[1.0, -1.5, 1.0], [-1.0, -1.0, -2.0]], Instances(call.Body));
+        Assert.Equal("""
+            {"predictions":[{"closest_cluster":1,"distance_to_cluster":2.5,"segment_label":"Middle-aged mid-income regular buyers"},{"closest_cluster":0,"distance_to_cluster":0,"segment_label":"Young budget-conscious occasional buyers"}],"endpoint":"segments","model_version":"7","features_processed":2,"scored_by":"endpoint"}
+            """, response.Body);
+    }
+
+    [Fact]
+    public async Task PostSegment_SingleCustomerObject_IsScoredAsOne()
+    {
+        var endpoint = new RecordingEndpoint(_ => """{"predictions":[{"closest_cluster":4.0,"distance_to_cluster":0.92}]}""");
+        using var harness = new ProxyHarness(endpoint);
+
+        var response = await harness.PostAsync("""{"age":60,"income":100000,"purchases":30}""");
+
+        var json = response.Json();
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal([[2.0, 2.0, 2.0]], Instances(Assert.Single(endpoint.Calls).Body));
+        Assert.Equal("Senior premium frequent buyers", json.GetProperty("predictions")[0].GetProperty("segment_label").GetString());
+        Assert.Equal(4, json.GetProperty("predictions")[0].GetProperty("closest_cluster").GetInt32());
+        Assert.Equal(1, json.GetProperty("features_processed").GetInt32());
+    }
+
+    [Fact]
+    public async Task PostSegment_LegacyFeatures_AreSentUnchanged()
+    {
+        var endpoint = new RecordingEndpoint(_ => """{"predictions":[{"closest_cluster":0,"distance_to_cluster":0.5}]}""");
+        using var harness = new ProxyHarness(endpoint);
+
+        var response = await harness.PostAsync("""{"features":[[-1.14,-1.13,0.68]]}""");
+
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal([[-1.14, -1.13, 0.68]], Instances(Assert.Single(endpoint.Calls).Body));
+    }
+
+    [Fact]
+    public async Task PostSegment_CentroidsMode_ScoresWithoutTheEndpoint()
+    {
+        using var harness = new ProxyHarness(endpoint: null, mode: ServingMode.Centroids);
+
+        var response = await harness.PostAsync("""{"customers":[{"age":30,"income":40000,"purchases":10},{"age":60,"income":100000,"purchases":32}]}""");
+
+        var json = response.Json();
+        var predictions = json.GetProperty("predictions");
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal([0, 4], predictions.EnumerateArray().Select(prediction => prediction.GetProperty("closest_cluster").GetInt32()));
+        Assert.Equal(["Young budget-conscious occasional buyers", "Senior premium frequent buyers"],
+            predictions.EnumerateArray().Select(prediction => prediction.GetProperty("segment_label").GetString()));
+        // (60, 100000, 32) is 2/5 of a standard deviation from the senior centroid along purchases; scikit-learn's
+        // distance formula (reproduced) cancels to within a few ulps of 0.4.
+        Assert.Equal(0.0, predictions[0].GetProperty("distance_to_cluster").GetDouble());
+        Assert.Equal(0.4, predictions[1].GetProperty("distance_to_cluster").GetDouble(), 1e-14);
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("endpoint").ValueKind);
+        Assert.Equal("centroids", json.GetProperty("scored_by").GetString());
+        Assert.Equal("7", json.GetProperty("model_version").GetString());
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.BadRequest, "ValidationError", "Endpoint segments of account 123456789012 not found.")]
+    [InlineData(HttpStatusCode.BadRequest, "ValidationException", "Could not find endpoint \"segments\".")]
+    [InlineData(HttpStatusCode.BadRequest, "ThrottlingException", "Rate exceeded")]
+    [InlineData(HttpStatusCode.TooManyRequests, "ModelNotReadyException", "Model is not ready")]
+    [InlineData(HttpStatusCode.ServiceUnavailable, "ServiceUnavailable", "Service is temporarily unavailable.")]
+    public async Task PostSegment_EndpointUnavailable_Is503WithRetryAfter(HttpStatusCode status, string code, string message)
+    {
+        using var harness = new ProxyHarness(RecordingEndpoint.Throwing(EndpointError(status, code, message)));
+
+        var response = await harness.PostAsync(TwoCustomers);
+
+        Assert.Equal(503, response.StatusCode);
+        Assert.Equal("30", response.Headers!["Retry-After"]);
+        Assert.Equal($"the endpoint segments is unavailable ({code}: {message})", response.Json().GetProperty("error").GetString());
+        Assert.False(response.Json().TryGetProperty("field", out _));
+    }
+
+    [Fact]
+    public async Task PostSegment_EndpointUnreachable_Is503()
+    {
+        using var harness = new ProxyHarness(RecordingEndpoint.Throwing(new HttpRequestException("Connection refused")));
+
+        var response = await harness.PostAsync(TwoCustomers);
+
+        Assert.Equal(503, response.StatusCode);
+        Assert.Equal("the endpoint segments could not be reached (Connection refused)", response.Json().GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task PostSegment_FallbackModeWithEndpointMissing_ScoresWithCentroidsAndSaysSo()
+    {
+        using var harness = new ProxyHarness(RecordingEndpoint.Throwing(EndpointError(HttpStatusCode.BadRequest, "ValidationError", "Could not find endpoint segments.")),
+            ServingMode.EndpointWithFallback);
+
+        var response = await harness.PostAsync("""{"age":30,"income":40000,"purchases":10}""");
+
+        var json = response.Json();
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal("centroids", json.GetProperty("scored_by").GetString());
+        Assert.True(json.GetProperty("fallback").GetBoolean());
+        Assert.Equal("the endpoint segments is unavailable (ValidationError: Could not find endpoint segments.)", json.GetProperty("fallback_reason").GetString());
+        Assert.Equal(0, json.GetProperty("predictions")[0].GetProperty("closest_cluster").GetInt32());
+        Assert.Equal("segments", json.GetProperty("endpoint").GetString());
+    }
+
+    [Fact]
+    public async Task PostSegment_FallbackModeWithModelError_StillFailsWith502()
+    {
+        using var harness = new ProxyHarness(RecordingEndpoint.Throwing(EndpointError(HttpStatusCode.FailedDependency, "ModelError", "Received server error (500)")),
+            ServingMode.EndpointWithFallback);
+
+        var response = await harness.PostAsync(TwoCustomers);
+
+        Assert.Equal(502, response.StatusCode);
+        Assert.Equal("the endpoint segments failed (ModelError: Received server error (500))", response.Json().GetProperty("error").GetString());
+    }
+
+    [Theory]
+    [InlineData("not json", "the endpoint segments answered invalid JSON")]
+    [InlineData("""{"result":[]}""", "the endpoint segments answered without a predictions list")]
+    [InlineData("""{"predictions":[{"closest_cluster":1,"distance_to_cluster":2.5}]}""", "the endpoint segments answered 1 predictions for 2 rows")]
+    [InlineData("""{"predictions":[{"closest_cluster":1.5,"distance_to_cluster":2.5},{"closest_cluster":1,"distance_to_cluster":1}]}""",
+        "the endpoint segments answered prediction 0 without a whole closest_cluster and a finite distance_to_cluster")]
+    [InlineData("""{"predictions":[{"closest_cluster":1,"distance_to_cluster":1},{"closest_cluster":1,"distance_to_cluster":"x"}]}""",
+        "the endpoint segments answered prediction 1 without a whole closest_cluster and a finite distance_to_cluster")]
+    public async Task PostSegment_MalformedEndpointAnswer_Is502(string answer, string error)
+    {
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => answer));
+
+        var response = await harness.PostAsync(TwoCustomers);
+
+        Assert.Equal(502, response.StatusCode);
+        Assert.StartsWith(error, response.Json().GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"customers":[{"age":34,"income":72000,"purchases":12},{"age":34,"income":72000,"purchases":12},{"age":34,"income":72000,"purchases":12},{"age":34,"income":-1,"purchases":12}]}""",
+        "customers[3].income", "-1 must be >= 0")]
+    [InlineData("""{"customers":[{"age":34,"income":72000}]}""", "customers[0].purchases", "is missing: this model needs age, income, purchases")]
+    [InlineData("""{"customers":[{"age":34,"income":72000,"purchases":12""", "body", "the body is not valid JSON at line 1, byte 54: ")]
+    [InlineData("""{"features":[[1,2]]}""", "features[0]", "has 2 values; this model takes 3 scaled features (Age, Income, Purchases)")]
+    public async Task PostSegment_CallerMistake_Is400NamingTheFieldWithoutCallingTheEndpoint(string body, string field, string error)
+    {
+        var endpoint = new RecordingEndpoint(_ => TwoAnswers);
+        using var harness = new ProxyHarness(endpoint);
+
+        var response = await harness.PostAsync(body);
+
+        var json = response.Json();
+        Assert.Equal(400, response.StatusCode);
+        Assert.Equal(field, json.GetProperty("field").GetString());
+        Assert.StartsWith(error, json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Empty(endpoint.Calls);
+    }
+
+    [Fact]
+    public async Task PostSegment_BatchAboveTheConfiguredLimit_Is400()
+    {
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers), maxBatchSize: 1);
+
+        var response = await harness.PostAsync(TwoCustomers);
+
+        Assert.Equal(400, response.StatusCode);
+        Assert.Equal("""{"error":"customers has 2 entries; at most 1 are accepted per request","field":"customers"}""", response.Body);
+    }
+
+    [Fact]
+    public async Task PostSegment_NoModelDeployed_Is503WithRetryAfter()
+    {
+        var store = ProxyModels.Store();
+        store.Delete(new S3Location(ProxyModels.Bucket, DeployedMarker.Key));
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers), store: store);
+
+        var response = await harness.PostAsync(TwoCustomers);
+
+        Assert.Equal(503, response.StatusCode);
+        Assert.Equal("30", response.Headers!["Retry-After"]);
+        Assert.Equal("""{"error":"no model is deployed yet (s3://model-bucket/deployed/version.json does not exist)"}""", response.Body);
+    }
+
+    [Fact]
+    public async Task PostSegment_Base64Body_IsDecoded()
+    {
+        var endpoint = new RecordingEndpoint(_ => TwoAnswers);
+        using var harness = new ProxyHarness(endpoint);
+
+        var response = await harness.SendAsync(new APIGatewayProxyRequest
+        {
+            HttpMethod = "POST",
+            Resource = "/segment",
+            Path = "/segment",
+            IsBase64Encoded = true,
+            Body = Convert.ToBase64String(Encoding.UTF8.GetBytes(TwoCustomers)),
+        });
+
+        Assert.Equal(200, response.StatusCode);
+        Assert.Single(endpoint.Calls);
+    }
+
+    [Fact]
+    public async Task Request_Served_WritesOneLogLineWithTheLatencySplit()
+    {
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers));
+
+        await harness.PostAsync(TwoCustomers);
+        await harness.PostAsync("""{"age":"x"}""");
+
+        var lines = harness.LogLines.Where(line => line.GetProperty("message").GetString() == "Request served.").ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.Equal(200, lines[0].GetProperty("statusCode").GetInt32());
+        Assert.Equal("ok", lines[0].GetProperty("outcome").GetString());
+        Assert.Equal("endpoint", lines[0].GetProperty("scoredBy").GetString());
+        Assert.Equal("7", lines[0].GetProperty("modelVersion").GetString());
+        Assert.Equal(2, lines[0].GetProperty("rows").GetInt32());
+        foreach (var figure in new[] { "parseMs", "modelMs", "scaleMs", "endpointMs", "totalMs" })
+        {
+            Assert.Equal(JsonValueKind.Number, lines[0].GetProperty(figure).ValueKind);
+        }
+
+        Assert.Equal("rejected", lines[1].GetProperty("outcome").GetString());
+        Assert.Equal("age", lines[1].GetProperty("errorField").GetString());
+        Assert.Equal(JsonValueKind.Null, lines[1].GetProperty("endpointMs").ValueKind);
+    }
+
+    [Fact]
+    public async Task GetSegments_ListsProfilesVersionAndMetrics()
+    {
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers));
+
+        var response = await harness.GetAsync("/segments");
+
+        Assert.Equal(200, response.StatusCode);
+        var json = response.Json();
+        Assert.Equal("7", json.GetProperty("model_version").GetString());
+        Assert.Equal(["Age", "Income", "Purchases"], json.GetProperty("features").EnumerateArray().Select(feature => feature.GetString()));
+        var senior = json.GetProperty("segments")[2];
+        Assert.Equal("""{"id":4,"label":"Senior premium frequent buyers","size":20,"share":0.2,"centroid":{"Age":60,"Income":100000,"Purchases":30}}""", senior.GetRawText());
+        Assert.Equal("""{"k":3,"rows":100,"silhouette":0.61,"calinski_harabasz":250.5,"davies_bouldin":0.5}""", json.GetProperty("metrics").GetRawText());
+    }
+
+    [Fact]
+    public async Task GetRoot_ServesTheSelfContainedExplorerPage()
+    {
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers));
+
+        var response = await harness.GetAsync("/");
+
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal("text/html; charset=utf-8", response.Headers!["Content-Type"]);
+        Assert.StartsWith("<!doctype html>", response.Body, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("name=\"viewport\"", response.Body, StringComparison.Ordinal);
+        Assert.DoesNotMatch("(src|href)=\"(https?:)?//", response.Body);
+        Assert.Contains("default-src 'none'", response.Headers["Content-Security-Policy"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetRoot_ExplorerScript_ParsesAsJavaScript()
+    {
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers));
+        var page = (await harness.GetAsync("/")).Body!;
+        var start = page.IndexOf("<script>", StringComparison.Ordinal) + "<script>".Length;
+        var script = Path.Combine(Path.GetTempPath(), $"explorer-{Guid.NewGuid():N}.js");
+        await File.WriteAllTextAsync(script, page[start..page.IndexOf("</script>", start, StringComparison.Ordinal)]);
+
+        try
+        {
+            using var node = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("node", ["--check", script]) { RedirectStandardError = true })
+                ?? throw new InvalidOperationException("node did not start: install Node.js (scripts/setup.sh does).");
+            var errors = await node.StandardError.ReadToEndAsync();
+            await node.WaitForExitAsync();
+
+            Assert.True(node.ExitCode == 0, "the explorer page's script does not parse:\n" + errors);
+        }
+        finally
+        {
+            File.Delete(script);
+        }
+    }
+
+    [Theory]
+    [InlineData("GET", "/segment", 405, "method", "GET is not allowed here; use POST", "POST")]
+    [InlineData("DELETE", "/segments", 405, "method", "DELETE is not allowed here; use GET", "GET")]
+    [InlineData("POST", "/", 405, "method", "POST is not allowed here; use GET", "GET")]
+    [InlineData("GET", "/admin", 404, "path", "no resource /admin: use POST /segment, GET /segments or GET /", null)]
+    public async Task UnknownRouteOrMethod_IsA4xxNamingWhatIsWrong(string method, string path, int status, string field, string error, string? allow)
+    {
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers));
+
+        var response = await harness.SendAsync(new APIGatewayProxyRequest { HttpMethod = method, Path = path, Resource = path });
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal(field, response.Json().GetProperty("field").GetString());
+        Assert.Equal(error, response.Json().GetProperty("error").GetString());
+        Assert.Equal(allow, response.Headers!.GetValueOrDefault("Allow"));
+    }
+
+    [Fact]
+    public async Task Route_StageTrailingSlashAndProxyResource_ResolveToTheSamePath()
+    {
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers));
+
+        var response = await harness.SendAsync(new APIGatewayProxyRequest { HttpMethod = "get", Path = "/segments/", Resource = "/{proxy+}" });
+
+        Assert.Equal(200, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task SageMakerRuntimeEndpoint_SendsASignedInvokeEndpointTheStrictStandInAccepts()
+    {
+        using var standIn = new SageMakerRuntimeStandIn();
+        standIn.Handle("InvokeEndpoint", _ => new StandInResponse { Body = Encoding.UTF8.GetBytes(TwoAnswers) });
+        var endpoint = new SageMakerRuntimeEndpoint(new SageMakerRuntimeClient(TestSupport.OptionsFor(standIn)));
+        using var harness = new ProxyHarness(endpoint);
+
+        var response = await harness.PostAsync(TwoCustomers);
+
+        Assert.Equal(200, response.StatusCode);
+        standIn.AssertNoInvalidRequests();
+        var request = Assert.Single(standIn.Requests);
+        Assert.Equal("/endpoints/segments/invocations", request.RawUrl);
+        Assert.Equal("application/json", request.Headers["Content-Type"]);
+        Assert.Equal("application/json", request.Headers["Accept"]);
+        Assert.Equal([[1.0, -1.5, 1.0], [-1.0, -1.0, -2.0]], Instances(request.Body));
+    }
+}
