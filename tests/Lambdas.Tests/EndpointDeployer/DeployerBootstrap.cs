@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 
+using CustomerSegmentation.Lambdas.Tests.Loopback;
+
 namespace CustomerSegmentation.Lambdas.Tests.EndpointDeployer;
 
 /// <summary>
@@ -17,30 +19,8 @@ public sealed class DeployerBootstrapFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var output = Path.Combine(Repository.Root, "lambdas", "EndpointDeployer", "bin", "loopback-tests", "linux-x64");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList =
-            {
-                "publish", Path.Combine(Repository.Root, "lambdas", "EndpointDeployer", "EndpointDeployer.csproj"),
-                "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-o", output, "--nologo",
-                "--artifacts-path", Path.Combine(Repository.Root, "lambdas", "EndpointDeployer", "bin", "loopback-tests", "artifacts"),
-            },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Repository.Root,
-        };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
-        await process.WaitForExitAsync(timeout.Token);
-        PublishOutput = await stdout + await stderr;
-        BootstrapPath = Path.Combine(output, "bootstrap");
-        if (process.ExitCode != 0 || !File.Exists(BootstrapPath))
-        {
-            throw new InvalidOperationException($"dotnet publish of the EndpointDeployer failed (exit {process.ExitCode}):\n{PublishOutput}");
-        }
+        var published = await NativePublish.PublishAsync("lambdas/EndpointDeployer/EndpointDeployer.csproj");
+        (BootstrapPath, PublishOutput) = (published.BootstrapPath, published.PublishOutput);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;

@@ -222,21 +222,3 @@ public sealed class S3rverProcess : IDisposable
         return port;
     }
 }
-
-internal static class Repository
-{
-    public static string Root { get; } = Find();
-
-    private static string Find()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Infra.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Infra.sln above {AppContext.BaseDirectory}.");
-    }
-}

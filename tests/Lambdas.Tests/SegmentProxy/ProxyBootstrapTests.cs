@@ -22,30 +22,8 @@ public sealed class ProxyBootstrapFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var project = Path.Combine(Repository.Root, "lambdas", "SegmentProxy");
-        var output = Path.Combine(project, "bin", "loopback-tests", "linux-x64");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList =
-            {
-                "publish", Path.Combine(project, "SegmentProxy.csproj"), "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true",
-                "-o", output, "--nologo", "--artifacts-path", Path.Combine(project, "bin", "loopback-tests", "artifacts"),
-            },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Repository.Root,
-        };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
-        await process.WaitForExitAsync(timeout.Token);
-        PublishOutput = await stdout + await stderr;
-        BootstrapPath = Path.Combine(output, "bootstrap");
-        if (process.ExitCode != 0 || !File.Exists(BootstrapPath))
-        {
-            throw new InvalidOperationException($"dotnet publish of the SegmentProxy failed (exit {process.ExitCode}):\n{PublishOutput}");
-        }
+        var published = await NativePublish.PublishAsync("lambdas/SegmentProxy/SegmentProxy.csproj");
+        (BootstrapPath, PublishOutput) = (published.BootstrapPath, published.PublishOutput);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using CustomerSegmentation.Lambdas.Tests.EndpointDeployer;
+using CustomerSegmentation.Lambdas.Tests.Loopback;
 using CustomerSegmentation.SegmentProxy;
 
 namespace CustomerSegmentation.Lambdas.Tests.SegmentProxy;
