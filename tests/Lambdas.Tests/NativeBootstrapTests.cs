@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
 using CustomerSegmentation.Lambdas.Tests.Loopback;
 using Xunit.Abstractions;
@@ -29,7 +27,7 @@ public sealed class NativeBootstrapTests(NativeBootstrapFixture fixture, ITestOu
         var fail = api.Enqueue("""{"action":"fail","message":"age must be a number"}""");
         var untraced = api.Enqueue("""{"action":"echo"}""", omitTraceHeader: true);
         var deadline = api.Enqueue("""{"action":"waitForDeadline"}""", timeout: TimeSpan.FromMilliseconds(700));
-        using var bootstrap = BootstrapProcess.Start(fixture.BootstrapPath, api.RuntimeApi);
+        using var bootstrap = BootstrapProcess.Start(fixture.BootstrapPath, [("AWS_LAMBDA_RUNTIME_API", api.RuntimeApi)]);
 
         var echoed = (await api.WaitForOutcomeAsync(echo, TimeSpan.FromSeconds(60))).BodyJson;
         var failed = await api.WaitForOutcomeAsync(fail);
@@ -59,7 +57,7 @@ public sealed class NativeBootstrapTests(NativeBootstrapFixture fixture, ITestOu
     public async Task Bootstrap_InitFails_ReportsInitErrorAndExitsNonZero()
     {
         using var api = new LambdaRuntimeApiServer();
-        using var bootstrap = BootstrapProcess.Start(fixture.BootstrapPath, api.RuntimeApi, ("ECHO_FUNCTION_FAIL_INIT", "MODEL_BUCKET is not set"));
+        using var bootstrap = BootstrapProcess.Start(fixture.BootstrapPath, [("AWS_LAMBDA_RUNTIME_API", api.RuntimeApi), ("ECHO_FUNCTION_FAIL_INIT", "MODEL_BUCKET is not set")]);
 
         var report = await api.WaitForInitErrorAsync(TimeSpan.FromSeconds(60));
         var exitCode = await bootstrap.WaitForExitAsync(TimeSpan.FromSeconds(30));
@@ -74,7 +72,7 @@ public sealed class NativeBootstrapTests(NativeBootstrapFixture fixture, ITestOu
     [Fact]
     public async Task Bootstrap_WithoutRuntimeApiVariable_ExitsWithCode2AndSaysWhy()
     {
-        using var bootstrap = BootstrapProcess.Start(fixture.BootstrapPath, runtimeApi: null);
+        using var bootstrap = BootstrapProcess.Start(fixture.BootstrapPath, []);
 
         var exitCode = await bootstrap.WaitForExitAsync(TimeSpan.FromSeconds(30));
 
@@ -82,74 +80,5 @@ public sealed class NativeBootstrapTests(NativeBootstrapFixture fixture, ITestOu
         var line = Assert.Single(bootstrap.StopAndReadLog());
         Assert.Equal("AWS_LAMBDA_RUNTIME_API is not set: this bootstrap must run inside Lambda or under a Runtime API emulator.",
             line.GetProperty("message").GetString());
-    }
-
-    private sealed class BootstrapProcess : IDisposable
-    {
-        private readonly Process _process;
-        private readonly ConcurrentQueue<string> _stdout = new();
-
-        private BootstrapProcess(Process process)
-        {
-            _process = process;
-        }
-
-        public static BootstrapProcess Start(string path, string? runtimeApi, params (string Name, string Value)[] environment)
-        {
-            var start = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true };
-            start.Environment.Remove("AWS_LAMBDA_RUNTIME_API");
-            start.Environment.Remove("_X_AMZN_TRACE_ID");
-            if (runtimeApi is not null)
-            {
-                start.Environment["AWS_LAMBDA_RUNTIME_API"] = runtimeApi;
-            }
-
-            foreach (var (name, value) in environment)
-            {
-                start.Environment[name] = value;
-            }
-
-            var process = new Process { StartInfo = start };
-            var wrapper = new BootstrapProcess(process);
-            process.OutputDataReceived += (_, line) =>
-            {
-                if (line.Data is not null)
-                {
-                    wrapper._stdout.Enqueue(line.Data);
-                }
-            };
-            process.Start();
-            process.BeginOutputReadLine();
-            return wrapper;
-        }
-
-        public async Task<int> WaitForExitAsync(TimeSpan timeout)
-        {
-            using var cancellation = new CancellationTokenSource(timeout);
-            await _process.WaitForExitAsync(cancellation.Token);
-            return _process.ExitCode;
-        }
-
-        /// <summary>Ends the process (a Lambda runtime never exits by itself) and parses every stdout line as JSON.</summary>
-        public List<JsonElement> StopAndReadLog()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-            }
-
-            _process.WaitForExit();
-            return [.. _stdout.Select(line => JsonDocument.Parse(line).RootElement.Clone())];
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-            }
-
-            _process.Dispose();
-        }
     }
 }

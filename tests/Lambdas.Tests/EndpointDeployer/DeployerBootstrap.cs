@@ -1,7 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Text.Json;
-
 using CustomerSegmentation.Lambdas.Tests.Loopback;
 
 namespace CustomerSegmentation.Lambdas.Tests.EndpointDeployer;
@@ -24,64 +20,4 @@ public sealed class DeployerBootstrapFixture : IAsyncLifetime
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
-}
-
-/// <summary>The deployer bootstrap as a child process with exactly the given environment (nothing AWS-related inherited).</summary>
-public sealed class DeployerProcess : IDisposable
-{
-    private readonly Process _process;
-    private readonly ConcurrentQueue<string> _stdout = new();
-
-    private DeployerProcess(Process process)
-    {
-        _process = process;
-    }
-
-    public static DeployerProcess Start(string path, IEnumerable<(string Name, string Value)> environment)
-    {
-        var start = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var name in start.Environment.Keys.Where(name => name.StartsWith("AWS_", StringComparison.Ordinal) || name == "_X_AMZN_TRACE_ID").ToList())
-        {
-            start.Environment.Remove(name);
-        }
-
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        var process = new Process { StartInfo = start };
-        var wrapper = new DeployerProcess(process);
-        process.OutputDataReceived += (_, line) =>
-        {
-            if (line.Data is not null)
-            {
-                wrapper._stdout.Enqueue(line.Data);
-            }
-        };
-        process.Start();
-        process.BeginOutputReadLine();
-        return wrapper;
-    }
-
-    public async Task<int> WaitForExitAsync(TimeSpan timeout)
-    {
-        using var cancellation = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cancellation.Token);
-        return _process.ExitCode;
-    }
-
-    /// <summary>Every stdout line so far, each parsed as JSON (a non-JSON line fails the test).</summary>
-    public List<JsonElement> LogLines() => [.. _stdout.Select(line => JsonDocument.Parse(line).RootElement.Clone())];
-
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            _process.WaitForExit();
-        }
-
-        _process.Dispose();
-    }
 }

@@ -13,7 +13,7 @@ public sealed class DeployerBootstrapTests(DeployerBootstrapFixture fixture) : I
     private const string Bucket = DeployerHarness.Bucket;
     private readonly LambdaRuntimeApiServer _api = new();
     private SimulatedAwsServices _aws = null!;
-    private DeployerProcess? _deployer;
+    private BootstrapProcess? _deployer;
 
     private SageMakerSimulation Simulation => _aws.Simulation;
 
@@ -231,7 +231,7 @@ public sealed class DeployerBootstrapTests(DeployerBootstrapFixture fixture) : I
     }
 
     private void StartDeployer(params (string Name, string Value)[] overrides) =>
-        _deployer = DeployerProcess.Start(fixture.BootstrapPath,
+        _deployer = BootstrapProcess.Start(fixture.BootstrapPath,
             [.. DeployerHarness.Variables, .. overrides, .. _aws.EndpointVariables, ("AWS_LAMBDA_RUNTIME_API", _api.RuntimeApi)]);
 
     private async Task<string> PackageAsync(int version, string approval = "Approved")

@@ -88,7 +88,7 @@ public sealed class ProxyBootstrapTests(ProxyBootstrapFixture fixture, ITestOutp
             api.Enqueue(Event("GET", "/")),
             api.Enqueue(Event("POST", "/segment", """{"customers":[{"age":34,"income":"lots"}]}""")),
         };
-        using var bootstrap = DeployerProcess.Start(fixture.BootstrapPath,
+        using var bootstrap = BootstrapProcess.Start(fixture.BootstrapPath,
         [
             ("AWS_LAMBDA_RUNTIME_API", api.RuntimeApi), ("AWS_REGION", "us-east-1"), ("AWS_ACCESS_KEY_ID", "S3RVER"), ("AWS_SECRET_ACCESS_KEY", "S3RVER"),
             ("AWS_ENDPOINT_URL_S3", s3.Endpoint.ToString()), ("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", runtime.BaseUri.ToString()),
@@ -125,7 +125,7 @@ public sealed class ProxyBootstrapTests(ProxyBootstrapFixture fixture, ITestOutp
         await s3.PutTextAsync(S3Location.Parse(ProxyModels.SpecUri).Key, ProxyModels.Spec());
         await s3.PutTextAsync(S3Location.Parse(ProxyModels.ProfilesUri).Key, ProxyModels.Profiles());
         using var api = new LambdaRuntimeApiServer();
-        using var bootstrap = DeployerProcess.Start(fixture.BootstrapPath,
+        using var bootstrap = BootstrapProcess.Start(fixture.BootstrapPath,
         [
             ("AWS_LAMBDA_RUNTIME_API", api.RuntimeApi), ("AWS_REGION", "us-east-1"), ("AWS_ACCESS_KEY_ID", "S3RVER"), ("AWS_SECRET_ACCESS_KEY", "S3RVER"),
             ("AWS_ENDPOINT_URL_S3", s3.Endpoint.ToString()), ("MODEL_BUCKET", ProxyModels.Bucket), ("SERVING_MODE", "centroids"),
