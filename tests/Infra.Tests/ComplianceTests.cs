@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Amazon.CDK.Assertions;
+using CustomerSegmentation.Infra.Pipelines;
 using Match = Amazon.CDK.Assertions.Match;
 
 namespace CustomerSegmentation.Infra.Tests;
@@ -651,7 +652,7 @@ internal sealed record CdkNagResult(
 internal static class CdkNag
 {
     public static ToolRun Invoke(string path) =>
-        ExternalTool.Run("node", [Path.Combine(RepositoryRoot.Path, "scripts", "checks", "cdk-nag.mjs"), path], "run scripts/setup.sh to install Node.js");
+        ExternalTool.Run("node", [Path.Combine(RepositoryLayout.Root().FullName, "scripts", "checks", "cdk-nag.mjs"), path], "run scripts/setup.sh to install Node.js");
 
     /// <summary>Every template under <paramref name="path"/> as one result.</summary>
     public static CdkNagResult Run(string path)

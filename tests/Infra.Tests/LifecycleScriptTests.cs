@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.Versioning;
 using System.Text;
 using CustomerSegmentation.Infra.Notebook;
+using CustomerSegmentation.Infra.Pipelines;
 using CustomerSegmentation.Infra.Tests.Sandbox;
 
 namespace CustomerSegmentation.Infra.Tests;
@@ -441,7 +442,7 @@ public sealed class LifecycleScriptTests : IDisposable
     {
         try
         {
-            return ProcessRunner.Run("shellcheck", arguments, workingDirectory: RepositoryRoot.Path, input: input);
+            return ProcessRunner.Run("shellcheck", arguments, workingDirectory: RepositoryLayout.Root().FullName, input: input);
         }
         catch (System.ComponentModel.Win32Exception e)
         {

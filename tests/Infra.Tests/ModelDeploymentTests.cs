@@ -4,6 +4,7 @@ using Amazon.CDK;
 using Amazon.CDK.Assertions;
 using CustomerSegmentation.Infra.Configuration;
 using CustomerSegmentation.Infra.Deployment;
+using CustomerSegmentation.Infra.Pipelines;
 using Match = Amazon.CDK.Assertions.Match;
 
 namespace CustomerSegmentation.Infra.Tests;
@@ -84,7 +85,7 @@ public sealed class ModelDeploymentTests
             var source = assets[key[..^".zip".Length]]!["source"]!;
 
             Assert.Matches("^[0-9a-f]{64}\\.zip$", key);
-            Assert.Equal(Path.Combine(RepositoryRoot.Path, "lambdas", "EndpointDeployer"), source["path"]!.GetValue<string>());
+            Assert.Equal(Path.Combine(RepositoryLayout.Root().FullName, "lambdas", "EndpointDeployer"), source["path"]!.GetValue<string>());
             Assert.Equal("zip", source["packaging"]!.GetValue<string>());
         }
         finally

@@ -2,6 +2,7 @@ using Amazon.CDK;
 using Amazon.CDK.Assertions;
 using Amazon.CDK.AWS.Lambda;
 using CustomerSegmentation.Infra.Deployment;
+using CustomerSegmentation.Infra.Pipelines;
 
 namespace CustomerSegmentation.Infra.Tests;
 
@@ -140,7 +141,7 @@ public sealed class NativeLambdaBundlingTests : IDisposable
     [Fact]
     public void SourceHash_EndpointDeployer_IsTheSameForEveryStackAndArchitectureSpecific()
     {
-        var project = new FileInfo(Path.Combine(RepositoryRoot.Path, "lambdas", "EndpointDeployer", "EndpointDeployer.csproj"));
+        var project = new FileInfo(Path.Combine(RepositoryLayout.Root().FullName, "lambdas", "EndpointDeployer", "EndpointDeployer.csproj"));
 
         var arm = NativeLambdaSourceHash.Compute(project, LambdaArchitecture.Arm64);
 
@@ -151,7 +152,7 @@ public sealed class NativeLambdaBundlingTests : IDisposable
     [Fact]
     public void Bundle_EchoFunctionForX64_AssetIsOnlyAnExecutableElfBootstrapWithTheSourceHashAndIsNotRepublished()
     {
-        var echo = new FileInfo(Path.Combine(RepositoryRoot.Path, "tests", "RuntimeLoopTestFunction", "RuntimeLoopTestFunction.csproj"));
+        var echo = new FileInfo(Path.Combine(RepositoryLayout.Root().FullName, "tests", "RuntimeLoopTestFunction", "RuntimeLoopTestFunction.csproj"));
         var outdir = Path.Combine(scratch.FullName, "cdk.out");
 
         var bundled = Synthesize(outdir, echo, bundle: true);

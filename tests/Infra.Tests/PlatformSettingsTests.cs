@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Amazon.CDK;
 using CustomerSegmentation.Infra.Configuration;
+using CustomerSegmentation.Infra.Pipelines;
 
 namespace CustomerSegmentation.Infra.Tests;
 
@@ -32,7 +33,7 @@ public sealed class PlatformSettingsTests
     {
         // cdk.json lists the defaults for people to read and edit; if it drifted from the code, a CLI deploy and a
         // plain `dotnet run` would build different stacks.
-        var cdkJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "cdk.json")));
+        var cdkJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryLayout.Root().FullName, "cdk.json")));
         var context = cdkJson.RootElement.GetProperty("context").EnumerateObject()
             .ToDictionary(p => p.Name, p => (object)(p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText()));
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.Versioning;
 using System.Text;
 using CustomerSegmentation.Infra.Notebook;
+using CustomerSegmentation.Infra.Pipelines;
 
 namespace CustomerSegmentation.Infra.Tests.Sandbox;
 
@@ -38,7 +39,7 @@ internal sealed class NotebookSandbox : IDisposable
     }
 
     /// <summary>The repository's notebook scripts, the ones CDK embeds.</summary>
-    public static string ScriptsDirectory => System.IO.Path.Combine(RepositoryRoot.Path, "scripts", "notebook");
+    public static string ScriptsDirectory => System.IO.Path.Combine(RepositoryLayout.Root().FullName, "scripts", "notebook");
 
     public string Root { get; }
 
