@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using CustomerSegmentation.AwsPackageReplacements.Lambda.RuntimeSupport;
-using CustomerSegmentation.Lambdas.Tests.Loopback;
 
 namespace CustomerSegmentation.Lambdas.Tests;
 
@@ -45,7 +44,7 @@ public sealed class LambdaRuntimeTests : IDisposable
         Assert.False(outcome.IsError);
         Assert.Equal($"{requestId}|{LambdaRuntimeApiServer.DefaultFunctionArn}|{{\"CUSTOMER\":\"A\"}}", outcome.BodyText);
         Assert.Equal(0, await loop.WaitAsync(TimeSpan.FromSeconds(10)));
-        _api.AssertNoProtocolViolations();
+        _api.ThrowIfProtocolViolated();
     }
 
     [Fact]
@@ -72,7 +71,7 @@ public sealed class LambdaRuntimeTests : IDisposable
         Assert.Equal(failing, logLine.GetProperty("requestId").GetString());
         Assert.Equal("The handler failed.", logLine.GetProperty("message").GetString());
         Assert.Equal("Income must be a number.", logLine.GetProperty("errorMessage").GetString());
-        _api.AssertNoProtocolViolations();
+        _api.ThrowIfProtocolViolated();
     }
 
     [Fact]
@@ -85,7 +84,7 @@ public sealed class LambdaRuntimeTests : IDisposable
         Assert.Equal("InvalidOperationException", report.ErrorTypeHeader);
         Assert.Equal("MODEL_BUCKET is not set.", report.BodyJson.GetProperty("errorMessage").GetString());
         Assert.Equal(0, _api.NextRequests);
-        _api.AssertNoProtocolViolations();
+        _api.ThrowIfProtocolViolated();
     }
 
     [Fact]
@@ -117,7 +116,7 @@ public sealed class LambdaRuntimeTests : IDisposable
         Assert.Equal("True|0", outcome.BodyText);
         Assert.InRange(remainingAtStart!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(800));
         Assert.InRange(watch.Elapsed, remainingAtStart.Value - TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(10));
-        _api.AssertNoProtocolViolations();
+        _api.ThrowIfProtocolViolated();
     }
 
     [Fact]
@@ -139,11 +138,11 @@ public sealed class LambdaRuntimeTests : IDisposable
         Assert.Equal("|", (await _api.WaitForOutcomeAsync(untraced)).BodyText);
         Assert.Equal("Root=1-67891234-000000000000000000000001;Sampled=0|Root=1-67891234-000000000000000000000001;Sampled=0",
             (await _api.WaitForOutcomeAsync(second)).BodyText);
-        _api.AssertNoProtocolViolations();
+        _api.ThrowIfProtocolViolated();
     }
 
     [Fact]
-    public async Task AssertNoProtocolViolations_ErrorPostedTwice_Fails()
+    public async Task ThrowIfProtocolViolated_ErrorPostedTwice_Fails()
     {
         // The stand-in itself must catch a runtime that answers one invocation twice.
         var requestId = _api.Enqueue("{}");

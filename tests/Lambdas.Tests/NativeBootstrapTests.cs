@@ -44,7 +44,7 @@ public sealed class NativeBootstrapTests(NativeBootstrapFixture fixture, ITestOu
         Assert.Equal(JsonValueKind.Null, untracedBody.GetProperty("traceIdVariable").ValueKind);
         Assert.True(cancelled.GetProperty("cancelledAtDeadline").GetBoolean());
         Assert.Equal(0, cancelled.GetProperty("remainingMilliseconds").GetInt64());
-        api.AssertNoProtocolViolations();
+        api.ThrowIfProtocolViolated();
         var lines = bootstrap.StopAndReadLog();
         Assert.All(lines, line => Assert.True(line.TryGetProperty("timestamp", out _) && line.TryGetProperty("level", out _) && line.TryGetProperty("message", out _)));
         Assert.Contains(lines, line => line.GetProperty("message").GetString() == "Echo function initialized." && !line.TryGetProperty("requestId", out _));
@@ -66,7 +66,7 @@ public sealed class NativeBootstrapTests(NativeBootstrapFixture fixture, ITestOu
         Assert.Equal("InvalidOperationException", report.ErrorTypeHeader);
         Assert.Equal("MODEL_BUCKET is not set", report.BodyJson.GetProperty("errorMessage").GetString());
         Assert.Equal(0, api.NextRequests);
-        api.AssertNoProtocolViolations();
+        api.ThrowIfProtocolViolated();
     }
 
     [Fact]

@@ -209,7 +209,7 @@ public sealed class DeployerBootstrapTests(DeployerBootstrapFixture fixture) : I
             outcome.BodyJson.GetProperty("errorMessage").GetString());
         Assert.Equal(3, _aws.SageMakerStandIn.RequestsFor("DescribeModelPackage").Count);
         _aws.AssertNoInvalidRequests();
-        _api.AssertNoProtocolViolations();
+        _api.ThrowIfProtocolViolated();
     }
 
     [Fact]
@@ -227,7 +227,7 @@ public sealed class DeployerBootstrapTests(DeployerBootstrapFixture fixture) : I
         Assert.Equal(0, _api.NextRequests);
         Assert.Empty(_aws.SageMakerStandIn.Requests);
         _aws.AssertNoInvalidRequests();
-        _api.AssertNoProtocolViolations();
+        _api.ThrowIfProtocolViolated();
     }
 
     private void StartDeployer(params (string Name, string Value)[] overrides) =>
@@ -274,7 +274,7 @@ public sealed class DeployerBootstrapTests(DeployerBootstrapFixture fixture) : I
     private void AssertClean()
     {
         _aws.AssertNoInvalidRequests();
-        _api.AssertNoProtocolViolations();
+        _api.ThrowIfProtocolViolated();
         var lines = _deployer!.LogLines();
         Assert.Contains(lines, line => line.GetProperty("message").GetString() == "EndpointDeployer initialized.");
         Assert.DoesNotContain(lines, line => line.GetProperty("level").GetString() == "Error");

@@ -109,7 +109,7 @@ public sealed class ProxyBootstrapTests(ProxyBootstrapFixture fixture, ITestOutp
         Assert.StartsWith("<!doctype html>", responses[2].Body, StringComparison.OrdinalIgnoreCase);
         Assert.Equal("""{"error":"must be a number, not a string","field":"customers[0].income"}""", responses[3].Body);
         runtime.AssertNoInvalidRequests();
-        api.AssertNoProtocolViolations();
+        api.ThrowIfProtocolViolated();
         var invocation = Assert.Single(runtime.Requests);
         Assert.Equal("""{"instances":[[1,-1.5,1],[-1,-1,-2]]}""", Encoding.UTF8.GetString(invocation.Body));
         var lines = bootstrap.LogLines();
@@ -151,6 +151,6 @@ public sealed class ProxyBootstrapTests(ProxyBootstrapFixture fixture, ITestOutp
         output.WriteLine($"warm round trip through the Runtime API, centroids mode, 2 customers: p50 {roundTrips[99]:F2} ms, p99 {roundTrips[197]:F2} ms");
         output.WriteLine($"in-handler total (log totalMs): p50 {handlerTimes[handlerTimes.Count / 2]:F3} ms, p99 {handlerTimes[handlerTimes.Count * 99 / 100]:F3} ms");
         Assert.Equal(200, handlerTimes.Count);
-        api.AssertNoProtocolViolations();
+        api.ThrowIfProtocolViolated();
     }
 }

@@ -180,8 +180,9 @@ public sealed class LambdaRuntime : IDisposable
         }
     }
 
+    // Timers count whole milliseconds and truncate: rounding up keeps the token from firing before the deadline.
     private static TimeSpan ClampDelay(TimeSpan remaining) =>
-        remaining > TimeSpan.FromMilliseconds(int.MaxValue - 1) ? TimeSpan.FromMilliseconds(int.MaxValue - 1) : remaining;
+        TimeSpan.FromMilliseconds(Math.Min(Math.Ceiling(remaining.TotalMilliseconds), int.MaxValue - 1));
 
     private static string? OptionalHeader(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;

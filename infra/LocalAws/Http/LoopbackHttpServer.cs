@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace CustomerSegmentation.Lambdas.Tests.Loopback;
+namespace CustomerSegmentation.LocalAws.Http;
 
 /// <summary>
 /// An HTTP server on 127.0.0.1 and a free port, answering each request on its own task. Subclasses are the stand-ins;

@@ -5,7 +5,9 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 
-namespace CustomerSegmentation.Lambdas.Tests.Loopback;
+using CustomerSegmentation.LocalAws.Http;
+
+namespace CustomerSegmentation.LocalAws.Lambda;
 
 /// <summary>One event waiting for the function. A null <see cref="TraceId"/> sends no <c>Lambda-Runtime-Trace-Id</c> header.</summary>
 public sealed record QueuedInvocation(string RequestId, byte[] Payload, DateTimeOffset Deadline, string? TraceId, string FunctionArn);
@@ -85,11 +87,14 @@ public sealed class LambdaRuntimeApiServer : LoopbackHttpServer
     public async Task<InitErrorReport> WaitForInitErrorAsync(TimeSpan? timeout = null) =>
         await _initError.Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(30));
 
-    /// <summary>Fails the test when the function broke the Runtime API protocol or the stand-in faulted.</summary>
-    public void AssertNoProtocolViolations()
+    /// <summary>Throws when the function broke the Runtime API protocol or the server itself faulted.</summary>
+    public void ThrowIfProtocolViolated()
     {
         var problems = ProtocolViolations.Concat(ServerFaults).ToList();
-        Assert.True(problems.Count == 0, "Runtime API protocol violations:\n" + string.Join("\n", problems));
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException("Runtime API protocol violations:\n" + string.Join("\n", problems));
+        }
     }
 
     protected override async Task HandleAsync(HttpListenerContext context)
