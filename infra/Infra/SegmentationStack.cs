@@ -1,5 +1,6 @@
 using Amazon.CDK;
 using Constructs;
+using CustomerSegmentation.Infra.Api;
 using CustomerSegmentation.Infra.Configuration;
 using CustomerSegmentation.Infra.Deployment;
 using CustomerSegmentation.Infra.Notebook;
@@ -90,6 +91,29 @@ public sealed class SegmentationStack : Stack
             Description = "The SageMaker real-time endpoint the deployer creates and updates (it exists once a model is deployed).",
         });
 
+        SegmentApi = new SegmentApi(this, "SegmentApi", new SegmentApiProps
+        {
+            ProjectName = settings.ProjectName,
+            ModelBucket = Storage.ModelBucket,
+            EndpointName = ModelDeployment.EndpointName,
+            Settings = settings.Api,
+            LambdaArchitecture = settings.Deployment.LambdaArchitecture,
+            LogRetentionDays = settings.Deployment.LogRetentionDays,
+        });
+        _ = new CfnOutput(this, "ApiUrl", new CfnOutputProps
+        {
+            Value = SegmentApi.Url,
+            Description = "The segment API: POST <url>segment, GET <url>segments, and the explorer page at <url>.",
+        });
+        if (SegmentApi.ApiKey is { } apiKey)
+        {
+            _ = new CfnOutput(this, "ApiKeyId", new CfnOutputProps
+            {
+                Value = apiKey.KeyId,
+                Description = "The API key's id, not its value; callers send the value as x-api-key. Get it with: aws apigateway get-api-key --api-key <id> --include-value",
+            });
+        }
+
         var notebook = settings.Notebook;
         Notebook = new NotebookEnvironment(this, "Notebook", new NotebookEnvironmentProps
         {
@@ -132,6 +156,9 @@ public sealed class SegmentationStack : Stack
 
     /// <summary>The endpoint deployer, its rollback alarms and event rules, and the endpoint model's role.</summary>
     public ModelDeployment ModelDeployment { get; }
+
+    /// <summary>The REST API and its SegmentProxy function.</summary>
+    public SegmentApi SegmentApi { get; }
 
     /// <summary>The data scientists' notebook instance, its role and git secret.</summary>
     public NotebookEnvironment Notebook { get; }

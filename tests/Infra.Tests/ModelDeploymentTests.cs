@@ -374,6 +374,7 @@ public sealed class ModelDeploymentTests
             .ToList();
         var permissions = DefaultTemplate.Value.FindResources("AWS::Lambda::Permission")
             .Select(p => JsonSerializer.SerializeToElement(p.Value).GetProperty("Properties"))
+            .Where(p => TrainingPipelineTests.Readable(p.GetProperty("FunctionName")) == $"<{FunctionId}.Arn>")
             .ToList();
 
         Assert.Equal(2, rules.Count);

@@ -90,6 +90,60 @@ public sealed class PlatformSettingsTests
         "Context key 'git:repositoryUrl' is 'https://user:token@github.com/acme/ml.git': expected an https:// git URL without credentials, such as https://github.com/acme/ml-pipeline.git.")]
     [InlineData("git:userEmail", "nobody",
         "Context key 'git:userEmail' is 'nobody': expected an e-mail address.")]
+    [InlineData("api:servingMode", "sagemaker",
+        "Context key 'api:servingMode' is 'sagemaker': expected one of endpoint, centroids, endpoint-with-fallback.")]
+    [InlineData("api:servingMode", "Centroids",
+        "Context key 'api:servingMode' is 'Centroids': expected one of endpoint, centroids, endpoint-with-fallback.")]
+    [InlineData("api:authorization", "cognito",
+        "Context key 'api:authorization' is 'cognito': expected one of apiKey, iam.")]
+    [InlineData("api:authorization", "apikey",
+        "Context key 'api:authorization' is 'apikey': expected one of apiKey, iam.")]
+    [InlineData("api:corsOrigins", "*",
+        "Context key 'api:corsOrigins' is '*': expected https origins separated by commas, each scheme, host and optional port without path or wildcard, such as https://app.example.com ('*' is not one).")]
+    [InlineData("api:corsOrigins", "http://app.example.com,https://ok.example.com,https://app.example.com/path",
+        "Context key 'api:corsOrigins' is 'http://app.example.com,https://ok.example.com,https://app.example.com/path': expected https origins separated by commas, each scheme, host and optional port without path or wildcard, such as https://app.example.com ('http://app.example.com', 'https://app.example.com/path' are not).")]
+    [InlineData("api:corsOrigins", "https://*.example.com",
+        "Context key 'api:corsOrigins' is 'https://*.example.com': expected https origins separated by commas, each scheme, host and optional port without path or wildcard, such as https://app.example.com ('https://*.example.com' is not one).")]
+    [InlineData("api:corsOrigins", "https://app.example.com/",
+        "Context key 'api:corsOrigins' is 'https://app.example.com/': expected https origins separated by commas, each scheme, host and optional port without path or wildcard, such as https://app.example.com ('https://app.example.com/' is not one).")]
+    [InlineData("api:corsOrigins", ",",
+        "Context key 'api:corsOrigins' is ',': expected https origins separated by commas, each scheme, host and optional port without path or wildcard, such as https://app.example.com.")]
+    [InlineData("api:throttleRate", "0",
+        "Context key 'api:throttleRate' is '0': expected a whole number from 1 to 10000.")]
+    [InlineData("api:throttleRate", "12.5",
+        "Context key 'api:throttleRate' is '12.5': expected a whole number from 1 to 10000.")]
+    [InlineData("api:throttleRate", "10001",
+        "Context key 'api:throttleRate' is '10001': expected a whole number from 1 to 10000.")]
+    [InlineData("api:throttleBurst", "0",
+        "Context key 'api:throttleBurst' is '0': expected a whole number from 1 to 5000.")]
+    [InlineData("api:throttleBurst", "5001",
+        "Context key 'api:throttleBurst' is '5001': expected a whole number from 1 to 5000.")]
+    [InlineData("api:quotaPerDay", "-1",
+        "Context key 'api:quotaPerDay' is '-1': expected a whole number from 0 to 1000000000.")]
+    [InlineData("api:quotaPerDay", "unlimited",
+        "Context key 'api:quotaPerDay' is 'unlimited': expected a whole number from 0 to 1000000000.")]
+    [InlineData("api:maxBatchSize", "0",
+        "Context key 'api:maxBatchSize' is '0': expected a whole number from 1 to 100000.")]
+    [InlineData("api:maxBatchSize", "100001",
+        "Context key 'api:maxBatchSize' is '100001': expected a whole number from 1 to 100000.")]
+    [InlineData("api:maxBodyBytes", "1",
+        "Context key 'api:maxBodyBytes' is '1': expected a whole number from 2 to 10485760.")]
+    [InlineData("api:maxBodyBytes", "10485761",
+        "Context key 'api:maxBodyBytes' is '10485761': expected a whole number from 2 to 10485760.")]
+    [InlineData("api:modelRefreshSeconds", "-1",
+        "Context key 'api:modelRefreshSeconds' is '-1': expected a whole number from 0 to 3600.")]
+    [InlineData("api:modelRefreshSeconds", "3601",
+        "Context key 'api:modelRefreshSeconds' is '3601': expected a whole number from 0 to 3600.")]
+    [InlineData("api:stageName", "prod/v1",
+        "Context key 'api:stageName' is 'prod/v1': expected 1 to 128 letters, digits, hyphens or underscores (an API Gateway stage name).")]
+    [InlineData("api:stageName", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "Context key 'api:stageName' is 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa': expected 1 to 128 letters, digits, hyphens or underscores (an API Gateway stage name).")]
+    [InlineData("api:cloudWatchRole", "yes",
+        "Context key 'api:cloudWatchRole' is 'yes': expected true or false.")]
+    [InlineData("api:webAclArn", "arn:aws:wafv2:us-east-1:123456789012:global/webacl/api-acl/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111",
+        "Context key 'api:webAclArn' is 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/api-acl/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111': expected a regional WAFv2 web ACL ARN such as arn:aws:wafv2:us-east-1:123456789012:regional/webacl/api-acl/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111.")]
+    [InlineData("api:webAclArn", "api-acl",
+        "Context key 'api:webAclArn' is 'api-acl': expected a regional WAFv2 web ACL ARN such as arn:aws:wafv2:us-east-1:123456789012:regional/webacl/api-acl/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111.")]
     public void FromContext_InvalidValue_FailsNamingKeyValueAndRule(string key, string value, string expected)
     {
         var error = ReadInvalid(new Dictionary<string, object> { [key] = value });

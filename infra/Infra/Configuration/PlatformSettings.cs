@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Constructs;
+using CustomerSegmentation.Infra.Api;
 using CustomerSegmentation.Infra.Deployment;
 using CustomerSegmentation.Infra.Pipelines;
 
@@ -32,6 +33,9 @@ public sealed partial record PlatformSettings
     /// <summary>The endpoint deployer, the endpoint's scaling and traffic shifting.</summary>
     public required DeploymentSettings Deployment { get; init; }
 
+    /// <summary>The segment API and its proxy function.</summary>
+    public required ApiSettings Api { get; init; }
+
     /// <summary>Reads and validates every setting; throws <see cref="ConfigurationException"/> listing all problems.</summary>
     public static PlatformSettings FromContext(Node node)
     {
@@ -48,6 +52,7 @@ public sealed partial record PlatformSettings
             Notebook = NotebookSettings.Read(read),
             Pipeline = PipelineSettings.Read(read),
             Deployment = DeploymentSettings.Read(read),
+            Api = ApiSettings.Read(read),
         };
 
         return read.Errors.Count > 0 ? throw new ConfigurationException(read.Errors) : settings;

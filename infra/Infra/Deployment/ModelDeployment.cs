@@ -4,12 +4,10 @@ using Amazon.CDK.AWS.Events;
 using Amazon.CDK.AWS.Events.Targets;
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Lambda;
-using Amazon.CDK.AWS.Logs;
 using Amazon.CDK.AWS.S3;
 using Amazon.CDK.AWS.SQS;
 using Constructs;
 using CustomerSegmentation.Infra.Compliance;
-using CustomerSegmentation.Infra.Pipelines;
 
 namespace CustomerSegmentation.Infra.Deployment;
 
@@ -92,46 +90,35 @@ public sealed class ModelDeployment : Construct
             RetentionPeriod = Duration.Days(14),
         });
 
-        var logGroup = new LogGroup(this, "DeployerLogGroup", new Amazon.CDK.AWS.Logs.LogGroupProps
+        var deployer = NativeFunction.Create(this, "Deployer", new NativeFunctionProps
         {
-            Retention = DeploymentSettings.LogRetentionPeriods[settings.LogRetentionDays],
+            Project = "EndpointDeployer",
+            Architecture = settings.LambdaArchitecture,
+            LogRetentionDays = settings.LogRetentionDays,
+            RoleDescription = "Runs the endpoint deployer: creates models, endpoint configurations and the endpoint, and scales it.",
+            Code = props.DeployerCode,
+            Function = new FunctionProps
+            {
+                FunctionName = FunctionName,
+                Description = "Deploys approved segmentation models to the SageMaker endpoint with blue/green traffic shifting.",
+                // The binary is small; 256 MB buys the CPU share that keeps TLS handshakes to the control plane quick.
+                MemorySize = 256,
+                // A deployment is a handful of control-plane calls (describe, create model and config, create or update the
+                // endpoint, tag, prune old versions): seconds, with room for SDK retries under throttling. The function never
+                // waits for the endpoint; InService arrives as an Endpoint State Change event.
+                Timeout = Duration.Seconds(60),
+                // One deployment at a time: the pipeline step, an approval and endpoint events can arrive together, and two
+                // concurrent runs could prune the endpoint configuration the other is about to use. Throttled asynchronous
+                // events wait in Lambda's queue and are retried.
+                ReservedConcurrentExecutions = 1,
+                DeadLetterQueue = DeadLetterQueue,
+                RetryAttempts = 2,
+                Environment = DeployerEnvironment(props, settings),
+            },
         });
-
-        var role = new Role(this, "DeployerRole", new RoleProps
-        {
-            AssumedBy = new ServicePrincipal("lambda.amazonaws.com"),
-            Description = "Runs the endpoint deployer: creates models, endpoint configurations and the endpoint, and scales it.",
-        });
+        var role = deployer.Role;
         Role = role;
-        logGroup.GrantWrite(role);
-
-        Function = new Function(this, "Deployer", new FunctionProps
-        {
-            FunctionName = FunctionName,
-            Description = "Deploys approved segmentation models to the SageMaker endpoint with blue/green traffic shifting.",
-            Runtime = Runtime.PROVIDED_AL2023,
-            Handler = "bootstrap",
-            Code = props.DeployerCode ?? NativeLambdaCode.FromProject(
-                new FileInfo(Path.Combine(RepositoryLayout.Root().FullName, "lambdas", "EndpointDeployer", "EndpointDeployer.csproj")),
-                settings.LambdaArchitecture),
-            Architecture = NativeLambdaCode.LambdaArchitectureOf(settings.LambdaArchitecture),
-            // The binary is small; 256 MB buys the CPU share that keeps TLS handshakes to the control plane quick.
-            MemorySize = 256,
-            // A deployment is a handful of control-plane calls (describe, create model and config, create or update the
-            // endpoint, tag, prune old versions): seconds, with room for SDK retries under throttling. The function never
-            // waits for the endpoint; InService arrives as an Endpoint State Change event.
-            Timeout = Duration.Seconds(60),
-            Tracing = Tracing.ACTIVE,
-            LogGroup = logGroup,
-            // One deployment at a time: the pipeline step, an approval and endpoint events can arrive together, and two
-            // concurrent runs could prune the endpoint configuration the other is about to use. Throttled asynchronous
-            // events wait in Lambda's queue and are retried.
-            ReservedConcurrentExecutions = 1,
-            Role = role,
-            DeadLetterQueue = DeadLetterQueue,
-            RetryAttempts = 2,
-            Environment = DeployerEnvironment(props, settings),
-        });
+        Function = deployer.Function;
 
         var target = new LambdaFunction(Function, new LambdaFunctionProps
         {
