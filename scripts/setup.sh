@@ -15,9 +15,15 @@ APT_PACKAGES=(
   shellcheck git
   # The AWS CLI scripts/ops drives; its tests also check the CLI stand-in against the real CLI's output.
   awscli
+  # `scripts/ops api test` sends its request with curl and reads the answer with jq.
+  curl jq
+  # The notebook's plots, and executing it headless in the tests (nbclient runs it in an ipykernel kernel).
+  python3-matplotlib python3-nbclient python3-nbformat python3-ipykernel
   # Cross-compiling the native-AOT Lambdas for arm64 (the default architecture) on an x64 machine: synthesis publishes
   # with -p:CppCompilerAndLinker=clang-14 -p:ObjCopyName=aarch64-linux-gnu-objcopy against the arm64 glibc.
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu clang-14
+  # The browser the explorer page test drives headless through Microsoft.Playwright (it never downloads one).
+  chromium
 )
 
 missing=()

@@ -65,10 +65,12 @@ public sealed record S3Location(string Bucket, string Key)
     public override string ToString() => $"s3://{Bucket}/{Key}";
 }
 
-/// <summary>The outcome of reading an object: its content and ETag, or that it is unchanged or missing.</summary>
+/// <summary>The outcome of reading an object: its content and ETag, or that it is unchanged, missing or not readable.</summary>
 public sealed record ObjectRead(ObjectReadStatus Status, ReadOnlyMemory<byte> Content, string? ETag)
 {
     public static readonly ObjectRead NotFound = new(ObjectReadStatus.NotFound, ReadOnlyMemory<byte>.Empty, null);
+
+    public static readonly ObjectRead AccessDenied = new(ObjectReadStatus.AccessDenied, ReadOnlyMemory<byte>.Empty, null);
 
     public static readonly ObjectRead NotModified = new(ObjectReadStatus.NotModified, ReadOnlyMemory<byte>.Empty, null);
 
@@ -80,6 +82,12 @@ public enum ObjectReadStatus
     Found,
     NotFound,
     NotModified,
+
+    /// <summary>
+    /// S3 refused the read (403 AccessDenied). Without s3:ListBucket on the bucket, that is also how S3 answers for an object
+    /// that does not exist, so it means "missing, or not readable by this function".
+    /// </summary>
+    AccessDenied,
 }
 
 /// <summary>Reads whole S3 objects; <c>ifNoneMatch</c> makes the read conditional on the ETag having changed.</summary>
@@ -145,10 +153,12 @@ public sealed class DeployedModelSource(IModelObjectStore store, string bucket, 
                 case ObjectReadStatus.NotModified:
                     return;
                 case ObjectReadStatus.NotFound:
-                    _model = null;
-                    _markerETag = null;
-                    _unavailableReason = $"no model is deployed yet ({markerLocation} does not exist)";
-                    logger.Warning("No deployed model marker.", ("marker", markerLocation.ToString()));
+                    NoModelDeployed($"no model is deployed yet ({markerLocation} does not exist)", markerLocation, "NoSuchKey");
+                    return;
+                case ObjectReadStatus.AccessDenied:
+                    // The function may read the marker but not list the bucket (deliberately), so S3 answers a marker
+                    // that is not there yet with 403 rather than 404; a wrong grant or key policy looks the same.
+                    NoModelDeployed($"no model is deployed yet (or this function may not read {markerLocation})", markerLocation, "AccessDenied");
                     return;
             }
 
@@ -159,7 +169,8 @@ public sealed class DeployedModelSource(IModelObjectStore store, string bucket, 
             if (parsed.MetricsUri is { } metricsUri)
             {
                 var read = await store.ReadAsync(S3Location.Parse(metricsUri), null, cancellationToken).ConfigureAwait(false);
-                // Metrics are optional. Careful: a bare null here would convert through byte[] to an empty memory.
+                // Metrics are optional (missing or denied: published without them). Careful: a bare null here would
+                // convert through byte[] to an empty memory.
                 if (read.Status == ObjectReadStatus.Found)
                 {
                     metrics = read.Content;
@@ -180,10 +191,24 @@ public sealed class DeployedModelSource(IModelObjectStore store, string bucket, 
         }
     }
 
+    private void NoModelDeployed(string reason, S3Location markerLocation, string s3Answer)
+    {
+        _model = null;
+        _markerETag = null;
+        _unavailableReason = reason;
+        logger.Warning("No deployed model marker.", ("marker", markerLocation.ToString()), ("s3Answer", s3Answer));
+    }
+
     private async Task<ReadOnlyMemory<byte>> RequiredAsync(string uri, CancellationToken cancellationToken)
     {
         var location = S3Location.Parse(uri);
         var read = await store.ReadAsync(location, null, cancellationToken).ConfigureAwait(false);
-        return read.Status == ObjectReadStatus.Found ? read.Content : throw new ModelDocumentException($"{location} named by the deployed marker does not exist.");
+        return read.Status switch
+        {
+            ObjectReadStatus.Found => read.Content,
+            ObjectReadStatus.AccessDenied => throw new ModelDocumentException(
+                $"{location} named by the deployed marker cannot be read: S3 denied access (it does not exist, or this function may not read it)."),
+            _ => throw new ModelDocumentException($"{location} named by the deployed marker does not exist."),
+        };
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace CustomerSegmentation.SegmentProxy;
 
@@ -6,7 +7,7 @@ namespace CustomerSegmentation.SegmentProxy;
 /// The function's configuration from its environment. Every problem is collected and reported at once, naming the
 /// variable, the bad value and what would be valid, so a misconfigured function fails its start-up with one clear error.
 /// </summary>
-public sealed record ProxySettings
+public sealed partial record ProxySettings
 {
     /// <summary>The model bucket holding <c>deployed/version.json</c> (env <c>MODEL_BUCKET</c>, required).</summary>
     public required string ModelBucket { get; init; }
@@ -25,6 +26,13 @@ public sealed record ProxySettings
 
     /// <summary>Env <c>MODEL_REFRESH_SECONDS</c>: how often the deployed marker is checked, 0..3600. Default: 60.</summary>
     public TimeSpan ModelRefreshInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Env <c>CORS_ALLOWED_ORIGINS</c>: comma-separated https origins (scheme, host, optional port) whose browser pages may
+    /// read the answers; a request's <c>Origin</c> in this list is echoed in <c>Access-Control-Allow-Origin</c>. Stored in
+    /// lower case without duplicates. Default: empty, no CORS headers at all.
+    /// </summary>
+    public IReadOnlyList<string> CorsAllowedOrigins { get; init; } = [];
 
     /// <summary>The Retry-After of a 503: how soon a missing model or endpoint may be back. Not configurable: 30 s.</summary>
     public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(30);
@@ -58,6 +66,7 @@ public sealed record ProxySettings
         var batch = Integer(environment, "MAX_BATCH_SIZE", 1000, 1, 100_000, problems);
         var body = Integer(environment, "MAX_BODY_BYTES", 256 * 1024, 2, 10 * 1024 * 1024, problems);
         var refresh = Integer(environment, "MODEL_REFRESH_SECONDS", 60, 0, 3600, problems);
+        var origins = Origins(environment, problems);
         if (problems.Count > 0)
         {
             throw new InvalidOperationException("SegmentProxy configuration is invalid: " + string.Join("; ", problems) + ".");
@@ -71,6 +80,7 @@ public sealed record ProxySettings
             MaxBatchSize = batch,
             MaxBodyBytes = body,
             ModelRefreshInterval = TimeSpan.FromSeconds(refresh),
+            CorsAllowedOrigins = origins,
         };
     }
 
@@ -90,4 +100,29 @@ public sealed record ProxySettings
         problems.Add($"{name} is '{text}'; valid: a whole number from {min} to {max}");
         return fallback;
     }
+
+    private static string[] Origins(Func<string, string?> environment, List<string> problems)
+    {
+        var text = environment("CORS_ALLOWED_ORIGINS")?.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            return [];
+        }
+
+        var origins = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var bad = origins.Where(origin => !OriginPattern().IsMatch(origin)).ToList();
+        if (origins.Length == 0 || bad.Count > 0)
+        {
+            problems.Add($"CORS_ALLOWED_ORIGINS is '{text}'; valid: https origins separated by commas, each scheme, host and optional port without path or wildcard, such as https://app.example.com"
+                + (bad.Count > 0 ? $" ({string.Join(", ", bad.Select(origin => $"'{origin}'"))} {(bad.Count == 1 ? "is not one" : "are not")})" : ""));
+            return [];
+        }
+
+        // Browsers send the scheme and host of an Origin in lower case.
+        return [.. origins.Select(origin => origin.ToLowerInvariant()).Distinct(StringComparer.Ordinal)];
+    }
+
+    // The same rule as the CDK app's api:corsOrigins: an origin as browsers send it, https, a DNS name, an optional port.
+    [GeneratedRegex(@"^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?$")]
+    private static partial Regex OriginPattern();
 }

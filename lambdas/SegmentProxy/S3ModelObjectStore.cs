@@ -49,6 +49,12 @@ internal sealed class S3ModelObjectStore : IModelObjectStore, IDisposable
         {
             return ObjectRead.NotFound;
         }
+        // Only the AccessDenied code: S3's other 403s (InvalidAccessKeyId, SignatureDoesNotMatch, RequestTimeTooSkewed)
+        // are faults of this function's credentials or clock and must surface as errors, not as a missing object.
+        catch (AmazonS3Exception exception) when (exception.StatusCode == HttpStatusCode.Forbidden && exception.ErrorCode == "AccessDenied")
+        {
+            return ObjectRead.AccessDenied;
+        }
     }
 
     public void Dispose() => _client.Dispose();

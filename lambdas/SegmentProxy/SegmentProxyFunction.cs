@@ -63,6 +63,7 @@ public sealed class SegmentProxyFunction(ProxySettings settings, DeployedModelSo
             log.Detail = exception.Message;
         }
 
+        response = WithCors(request, response);
         logger.Information("Request served.",
             ("method", method), ("route", route), ("statusCode", response.StatusCode), ("outcome", Outcome(response.StatusCode)),
             ("errorField", log.ErrorField), ("detail", log.Detail), ("rows", log.Rows), ("scoredBy", log.ScoredBy),
@@ -206,6 +207,36 @@ public sealed class SegmentProxyFunction(ProxySettings settings, DeployedModelSo
 
         writer.WriteEndObject();
     }
+
+    /// <summary>
+    /// A browser lets a page of another origin read an answer only when the answer names that origin, so every answer of an
+    /// allowed origin carries it, errors included: the page then sees a 400's field and a 503's reason (and its
+    /// Retry-After). <c>Vary: Origin</c> goes on every answer once CORS is on, because the same URL then answers differently
+    /// per origin and a cache must not hand one origin's answer to another.
+    /// </summary>
+    private APIGatewayProxyResponse WithCors(APIGatewayProxyRequest request, APIGatewayProxyResponse response)
+    {
+        if (settings.CorsAllowedOrigins.Count == 0)
+        {
+            return response;
+        }
+
+        var headers = new Dictionary<string, string>(response.Headers ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase)
+        {
+            ["Vary"] = "Origin",
+        };
+        // Compared exactly, as API Gateway's preflight does: browsers send an origin's scheme and host in lower case.
+        if (Header(request, "Origin") is { } origin && settings.CorsAllowedOrigins.Contains(origin, StringComparer.Ordinal))
+        {
+            headers["Access-Control-Allow-Origin"] = origin;
+            headers["Access-Control-Expose-Headers"] = "Retry-After";
+        }
+
+        return response with { Headers = headers };
+    }
+
+    private static string? Header(APIGatewayProxyRequest request, string name) =>
+        request.Headers?.FirstOrDefault(header => string.Equals(header.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
 
     private static string Route(APIGatewayProxyRequest request)
     {

@@ -16,7 +16,7 @@ public static class SegmentProxyStartup
         var function = new SegmentProxyFunction(settings, models, endpoint, TimeProvider.System);
         logger.Information("SegmentProxy initialized.", ("servingMode", settings.Mode.ToString()), ("endpointName", settings.EndpointName),
             ("modelBucket", settings.ModelBucket), ("maxBatchSize", settings.MaxBatchSize), ("maxBodyBytes", settings.MaxBodyBytes),
-            ("modelRefreshSeconds", (int)settings.ModelRefreshInterval.TotalSeconds));
+            ("modelRefreshSeconds", (int)settings.ModelRefreshInterval.TotalSeconds), ("corsAllowedOrigins", string.Join(",", settings.CorsAllowedOrigins)));
         return Task.FromResult<LambdaHandler>(function.HandleAsync);
     }
 }

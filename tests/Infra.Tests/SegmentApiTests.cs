@@ -126,6 +126,7 @@ public sealed class SegmentApiTests(ApiOptionsSynthesis options) : IClassFixture
         Assert.Equal(
             new SortedDictionary<string, string>(StringComparer.Ordinal)
             {
+                ["CORS_ALLOWED_ORIGINS"] = "https://app.example.com,https://admin.example.com:8443",
                 ["MAX_BATCH_SIZE"] = "50",
                 ["MAX_BODY_BYTES"] = "65536",
                 ["MODEL_BUCKET"] = $"<{ModelBucketId}>",
@@ -364,9 +365,7 @@ public sealed class SegmentApiTests(ApiOptionsSynthesis options) : IClassFixture
     [Fact]
     public void GatewayResponses_Default_AnswerInTheProxysErrorShape()
     {
-        var responses = DefaultTemplate.Value.FindResources("AWS::ApiGateway::GatewayResponse").Values
-            .Select(r => JsonSerializer.SerializeToElement(r).GetProperty("Properties"))
-            .ToDictionary(r => r.GetProperty("ResponseType").GetString()!);
+        var responses = GatewayResponses(DefaultTemplate.Value);
 
         Assert.Equal(["BAD_REQUEST_BODY", "DEFAULT_4XX", "DEFAULT_5XX"], responses.Keys.Order(StringComparer.Ordinal));
         var badBody = responses["BAD_REQUEST_BODY"];
@@ -382,6 +381,29 @@ public sealed class SegmentApiTests(ApiOptionsSynthesis options) : IClassFixture
             Assert.False(responses[type].TryGetProperty("StatusCode", out _));
             Assert.Equal("""{"error":$context.error.messageString}""", responses[type].GetProperty("ResponseTemplates").GetProperty("application/json").GetString());
         });
+        Assert.All(responses.Values, r => Assert.False(r.TryGetProperty("ResponseParameters", out _)));
+    }
+
+    [Fact]
+    public void GatewayResponses_OneCorsOrigin_NameItSoThatOriginsPagesCanReadTheGatewaysRefusals()
+    {
+        var template = TestStacks.Template(new Dictionary<string, object> { ["api:corsOrigins"] = "https://App.Example.com" });
+
+        var responses = GatewayResponses(template);
+
+        Assert.Equal(["BAD_REQUEST_BODY", "DEFAULT_4XX", "DEFAULT_5XX"], responses.Keys.Order(StringComparer.Ordinal));
+        Assert.All(responses.Values, r => Assert.Equal(
+            new Dictionary<string, string> { ["gatewayresponse.header.Access-Control-Allow-Origin"] = "'https://app.example.com'" },
+            r.GetProperty("ResponseParameters").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!)));
+    }
+
+    [Fact]
+    public void GatewayResponses_SeveralCorsOrigins_NameNoneBecauseAFixedHeaderCannotNameTheCallersOrigin()
+    {
+        var responses = GatewayResponses(OptionsTemplate);
+
+        Assert.Equal(3, responses.Count);
+        Assert.All(responses.Values, r => Assert.False(r.TryGetProperty("ResponseParameters", out _)));
     }
 
     [Fact]
@@ -496,14 +518,17 @@ public sealed class SegmentApiTests(ApiOptionsSynthesis options) : IClassFixture
     }
 
     [Fact]
-    public void ApiKey_Default_EveryRouteRequiresItAndItsUsagePlanThrottlesAndCapsItPerDay()
+    public void ApiKey_Default_EveryDataRouteRequiresItAndItsUsagePlanThrottlesAndCapsItPerDay()
     {
         var template = DefaultTemplate.Value;
 
-        Assert.All(Methods(template), m =>
+        var methods = Methods(template).ToDictionary(m => Route(template, m));
+
+        Assert.Equal(["GET /", "GET /segments", "POST /segment"], methods.Keys.Order(StringComparer.Ordinal));
+        Assert.All(Items("POST /segment", "GET /segments"), route =>
         {
-            Assert.True(m.GetProperty("ApiKeyRequired").GetBoolean());
-            Assert.Equal("NONE", m.GetProperty("AuthorizationType").GetString());
+            Assert.True(methods[route].GetProperty("ApiKeyRequired").GetBoolean());
+            Assert.Equal("NONE", methods[route].GetProperty("AuthorizationType").GetString());
         });
         template.HasResourceProperties("AWS::ApiGateway::ApiKey", new Dictionary<string, object>
         {
@@ -543,17 +568,17 @@ public sealed class SegmentApiTests(ApiOptionsSynthesis options) : IClassFixture
     }
 
     [Fact]
-    public void Iam_Authorization_EveryRouteRequiresSigV4AndNoKeyOrUsagePlanExists()
+    public void Iam_Authorization_EveryDataRouteRequiresSigV4AndNoKeyOrUsagePlanExists()
     {
         var template = OptionsTemplate;
 
-        var routes = Methods(template).Where(m => m.GetProperty("HttpMethod").GetString() != "OPTIONS").ToList();
+        var routes = Methods(template).Where(m => m.GetProperty("HttpMethod").GetString() != "OPTIONS").ToDictionary(m => Route(template, m));
 
-        Assert.Equal(3, routes.Count);
-        Assert.All(routes, m =>
+        Assert.Equal(["GET /", "GET /segments", "POST /segment"], routes.Keys.Order(StringComparer.Ordinal));
+        Assert.All(Items("POST /segment", "GET /segments"), route =>
         {
-            Assert.Equal("AWS_IAM", m.GetProperty("AuthorizationType").GetString());
-            Assert.False(m.GetProperty("ApiKeyRequired").GetBoolean());
+            Assert.Equal("AWS_IAM", routes[route].GetProperty("AuthorizationType").GetString());
+            Assert.False(routes[route].GetProperty("ApiKeyRequired").GetBoolean());
         });
         Assert.Empty(template.FindResources("AWS::ApiGateway::ApiKey"));
         Assert.Empty(template.FindResources("AWS::ApiGateway::UsagePlan"));
@@ -663,17 +688,34 @@ public sealed class SegmentApiTests(ApiOptionsSynthesis options) : IClassFixture
     }
 
     [Fact]
-    public void Methods_ApiKeyAuthorization_AcknowledgeApig4AndCog4AndIamOnlyCog4()
+    public void Methods_ApiKeyAuthorization_AcknowledgeApig4AndCog4AndIamOnlyCog4ButTheOpenPageApig4Always()
     {
-        var withKey = Methods(DefaultTemplate.Value, withMetadata: true).Select(Acknowledged).ToList();
-        var withIam = Methods(OptionsTemplate, withMetadata: true)
-            .Where(m => m.GetProperty("Properties").GetProperty("HttpMethod").GetString() != "OPTIONS")
-            .Select(Acknowledged).ToList();
+        var withKey = AcknowledgedByRoute(DefaultTemplate.Value);
+        var withIam = AcknowledgedByRoute(OptionsTemplate);
 
-        Assert.Equal(3, withKey.Count);
-        Assert.All(withKey, rules => Assert.Equal(["AwsSolutions-APIG4", "AwsSolutions-COG4"], rules));
-        Assert.Equal(3, withIam.Count);
-        Assert.All(withIam, rules => Assert.Equal(["AwsSolutions-COG4"], rules));
+        Assert.Equal(["GET /", "GET /segments", "POST /segment"], withKey.Keys.Order(StringComparer.Ordinal));
+        Assert.All(withKey.Values, rules => Assert.Equal(["AwsSolutions-APIG4", "AwsSolutions-COG4"], rules));
+        Assert.Equal(["GET /", "GET /segments", "POST /segment"], withIam.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["AwsSolutions-APIG4", "AwsSolutions-COG4"], withIam["GET /"]);
+        Assert.Equal(["AwsSolutions-COG4"], withIam["GET /segments"]);
+        Assert.Equal(["AwsSolutions-COG4"], withIam["POST /segment"]);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ExplorerPage_AnyAuthorization_GetRootNeedsNoKeyNorSignatureAndSaysWhyThatIsSafe(bool iam)
+    {
+        var template = iam ? OptionsTemplate : DefaultTemplate.Value;
+
+        var page = Methods(template, withMetadata: true).Single(m => Route(template, m.GetProperty("Properties")) == "GET /");
+
+        Assert.False(page.GetProperty("Properties").GetProperty("ApiKeyRequired").GetBoolean());
+        Assert.Equal("NONE", page.GetProperty("Properties").GetProperty("AuthorizationType").GetString());
+        var reason = page.GetProperty("Metadata").GetProperty("cdk_nag").GetProperty("rules_to_suppress").EnumerateArray()
+            .Single(r => r.GetProperty("id").GetString() == "AwsSolutions-APIG4").GetProperty("reason").GetString();
+        Assert.Equal("GET / serves only the static explorer page embedded in the function (no data, no S3 or endpoint call) and must load in a browser "
+            + "without credentials; the data routes it calls require the API key or IAM.", reason);
     }
 
     [Fact]
@@ -724,6 +766,7 @@ public sealed class SegmentApiTests(ApiOptionsSynthesis options) : IClassFixture
         Assert.Equal("ExecutionLogGroup", api.ExecutionLogGroup.Node.Id);
         Assert.Equal("SegmentRequestModel", api.RequestModel.Node.Id);
         Assert.Equal(["GET", "POST", "GET"], api.Methods.Select(m => m.HttpMethod));
+        Assert.Same(api.Methods[0], api.ExplorerPageMethod);
         Assert.Equal("ApiKey", api.ApiKey!.Node.Id);
         Assert.Equal("UsagePlan", api.UsagePlan!.Node.Id);
         Assert.Null(api.WebAclAssociation);
@@ -770,6 +813,17 @@ public sealed class SegmentApiTests(ApiOptionsSynthesis options) : IClassFixture
         Assert.Equal($"<{RestApiId}.RootResourceId>", TrainingPipelineTests.Readable(resource));
         return $"{method.GetProperty("HttpMethod").GetString()} /{string.Join('/', segments)}";
     }
+
+    private static Dictionary<string, JsonElement> GatewayResponses(Template template) =>
+        template.FindResources("AWS::ApiGateway::GatewayResponse").Values
+            .Select(r => JsonSerializer.SerializeToElement(r).GetProperty("Properties"))
+            .ToDictionary(r => r.GetProperty("ResponseType").GetString()!);
+
+    /// <summary>The cdk-nag rules acknowledged on each route (preflights left out).</summary>
+    private static Dictionary<string, List<string>> AcknowledgedByRoute(Template template) =>
+        Methods(template, withMetadata: true)
+            .Where(m => m.GetProperty("Properties").GetProperty("HttpMethod").GetString() != "OPTIONS")
+            .ToDictionary(m => Route(template, m.GetProperty("Properties")), Acknowledged);
 
     private static List<string> Acknowledged(JsonElement resource) =>
         resource.TryGetProperty("Metadata", out var metadata)

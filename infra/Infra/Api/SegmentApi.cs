@@ -47,10 +47,10 @@ public sealed class SegmentApiProps
 
 /// <summary>
 /// The public face of the platform: a REST API (<c>POST /segment</c>, <c>GET /segments</c>, <c>GET /</c>) whose every
-/// route is a Lambda proxy integration of the SegmentProxy function. Authenticated (API key and usage plan, or IAM),
-/// throttled, body-validated, access-logged as JSON, traced with X-Ray, CORS only for configured origins, and
-/// optionally behind a WAF web ACL. The function may read only the model documents it serves and invoke only the one
-/// endpoint.
+/// route is a Lambda proxy integration of the SegmentProxy function. The data routes are authenticated (API key and
+/// usage plan, or IAM); GET /, the static explorer page, is open so a browser can load it. Throttled, body-validated,
+/// access-logged as JSON, traced with X-Ray, CORS only for configured origins, and optionally behind a WAF web ACL. The
+/// function may read only the model documents it serves and invoke only the one endpoint.
 /// </summary>
 public sealed class SegmentApi : Construct
 {
@@ -122,9 +122,19 @@ public sealed class SegmentApi : Construct
             Description = "POST /segment body: a batch of customers, one customer, or legacy pre-scaled feature rows.",
             Schema = SegmentRequestSchema(),
         });
+        // Open, so a browser can load the page at all (a navigation cannot send a header). Safe because GET / answers only
+        // the page embedded in the function, the same bytes for everyone: no customer or model data, no S3 or endpoint
+        // call. Everything the page shows comes from POST /segment and GET /segments, which still need the key (the page
+        // asks for it) or a signature. API Gateway applies the stage's throttle per method, so anonymous page loads are
+        // capped on GET / alone and cannot use up the data routes' budget; each costs one millisecond-scale invocation.
+        ExplorerPageMethod = RestApi.Root.AddMethod("GET", integration, new MethodOptions
+        {
+            ApiKeyRequired = false,
+            AuthorizationType = AuthorizationType.NONE,
+        });
         Methods =
         [
-            RestApi.Root.AddMethod("GET", integration),
+            ExplorerPageMethod,
             RestApi.Root.AddResource("segment").AddMethod("POST", integration, new MethodOptions
             {
                 RequestValidator = validator,
@@ -132,7 +142,7 @@ public sealed class SegmentApi : Construct
             }),
             RestApi.Root.AddResource("segments").AddMethod("GET", integration),
         ];
-        AddErrorResponses();
+        AddErrorResponses(settings.CorsOriginList);
 
         if (settings.Authorization == ApiAuthorization.ApiKey)
         {
@@ -184,6 +194,9 @@ public sealed class SegmentApi : Construct
     /// <summary>GET /, POST /segment and GET /segments.</summary>
     public IReadOnlyList<Method> Methods { get; }
 
+    /// <summary>GET /, the explorer page: the one method that needs neither the API key nor IAM.</summary>
+    public Method ExplorerPageMethod { get; }
+
     /// <summary>The callers' API key; null with IAM authorization.</summary>
     public IApiKey? ApiKey { get; }
 
@@ -218,6 +231,12 @@ public sealed class SegmentApi : Construct
             ["MAX_BODY_BYTES"] = Text(settings.MaxBodyBytes),
             ["MODEL_REFRESH_SECONDS"] = Text(settings.ModelRefreshSeconds),
         };
+        // API Gateway answers only the preflight; the proxy's own answers must name the origin for a browser to read them.
+        if (settings.CorsOrigins.Length > 0)
+        {
+            environment["CORS_ALLOWED_ORIGINS"] = settings.CorsOrigins;
+        }
+
         if (settings.ServingMode != ApiServingMode.Centroids)
         {
             environment["ENDPOINT_NAME"] = props.EndpointName;
@@ -229,8 +248,8 @@ public sealed class SegmentApi : Construct
     private static void GrantProxyPermissions(Role role, SegmentApiProps props)
     {
         // Only GetObject: no List, so the proxy cannot enumerate the bucket, and no other object is readable. The price:
-        // without s3:ListBucket S3 answers a missing marker with 403 instead of 404, which the proxy reports as a model
-        // that cannot be loaded (still a 503) rather than as no model deployed yet.
+        // without s3:ListBucket S3 answers a missing marker with 403 AccessDenied instead of 404, so the proxy's 503 says
+        // "no model is deployed yet (or this function may not read ...)", unable to tell the two apart.
         _ = Grant.AddToPrincipal(new GrantOnPrincipalOptions
         {
             Grantee = role,
@@ -364,13 +383,19 @@ public sealed class SegmentApi : Construct
     /// The gateway's own refusals in the proxy's error shape (contract 6): <c>{"error": ..., "field": ...}</c>. A body the
     /// validator rejects names the field <c>body</c>, as the proxy does; authorization, throttling and quota refusals
     /// carry API Gateway's message (<c>messageString</c> is already a quoted JSON string).
+    /// With exactly one CORS origin these answers name it, so a page of that origin can read a missing key's 403, a
+    /// throttled 429 or the gateway's 5xx instead of seeing an opaque network error. With several origins they name none:
+    /// a gateway response can only set a fixed value or copy a request header, and copying <c>Origin</c> would allow every
+    /// origin; which origin sent the request is known only to the proxy, which echoes it on its own answers.
     /// </summary>
-    private void AddErrorResponses()
+    private void AddErrorResponses(IReadOnlyList<string> corsOrigins)
     {
+        var headers = corsOrigins.Count == 1 ? new Dictionary<string, string> { ["Access-Control-Allow-Origin"] = $"'{corsOrigins[0]}'" } : null;
         _ = RestApi.AddGatewayResponse("BadRequestBodyResponse", new GatewayResponseOptions
         {
             Type = ResponseType_.BAD_REQUEST_BODY,
             StatusCode = "400",
+            ResponseHeaders = headers,
             Templates = new Dictionary<string, string>
             {
                 [Json] = "{\"error\":\"the body is not a JSON object: send {\\\"customers\\\":[{\\\"age\\\":34,\\\"income\\\":72000,\\\"purchases\\\":12}]}, one customer object, or {\\\"features\\\":[[...]]}\",\"field\":\"body\"}",
@@ -381,6 +406,7 @@ public sealed class SegmentApi : Construct
             _ = RestApi.AddGatewayResponse(id, new GatewayResponseOptions
             {
                 Type = type,
+                ResponseHeaders = headers,
                 Templates = new Dictionary<string, string> { [Json] = "{\"error\":$context.error.messageString}" },
             });
         }
@@ -412,9 +438,11 @@ public sealed class SegmentApi : Construct
     private void Acknowledge(SegmentApiProps props)
     {
         var settings = props.Settings;
+        NagAcknowledgements.Add(ExplorerPageMethod, "AwsSolutions-APIG4",
+            "GET / serves only the static explorer page embedded in the function (no data, no S3 or endpoint call) and must load in a browser without credentials; the data routes it calls require the API key or IAM.");
         foreach (var method in Methods)
         {
-            if (settings.Authorization == ApiAuthorization.ApiKey)
+            if (settings.Authorization == ApiAuthorization.ApiKey && method != ExplorerPageMethod)
             {
                 NagAcknowledgements.Add(method, "AwsSolutions-APIG4",
                     "Callers authenticate with the usage plan's API key (x-api-key), which also enforces their throttle and daily quota; api:authorization iam switches to SigV4.");
@@ -427,7 +455,7 @@ public sealed class SegmentApi : Construct
         if (settings.WebAclArn is null)
         {
             NagAcknowledgements.Add(Stage, "AwsSolutions-APIG3",
-                "No web ACL is configured (api:webAclArn associates one): every route requires an API key or IAM signature, and stage and usage-plan throttling bound the load.");
+                "No web ACL is configured (api:webAclArn associates one): every data route requires an API key or IAM signature, GET / serves only the static page, and stage and usage-plan throttling bound the load.");
         }
 
         if (RestApi.Node.TryFindChild("CloudWatchRole") is { } cloudWatchRole)

@@ -97,6 +97,57 @@ public sealed class DeployedModelSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task GetAsync_MarkerAccessDenied_IsNoModelDeployedYetOrNotReadableAndCheckedAgainAfterTheInterval()
+    {
+        _harness.Store.Deny(MarkerLocation);
+
+        var error = await Assert.ThrowsAsync<ServiceUnavailableException>(GetAsync);
+
+        Assert.Equal("no model is deployed yet (or this function may not read s3://model-bucket/deployed/version.json)", error.Message);
+        var line = Assert.Single(_harness.LogLines);
+        Assert.Equal(("Warning", "No deployed model marker.", "s3://model-bucket/deployed/version.json", "AccessDenied"),
+            (line.GetProperty("level").GetString(), line.GetProperty("message").GetString(), line.GetProperty("marker").GetString(), line.GetProperty("s3Answer").GetString()));
+        Assert.Single(_harness.Store.Reads);
+        _harness.Clock.Advance(TimeSpan.FromSeconds(60));
+        await Assert.ThrowsAsync<ServiceUnavailableException>(GetAsync);
+        Assert.Equal(2, _harness.Store.Reads.Count);
+    }
+
+    [Fact]
+    public async Task GetAsync_MarkerDeniedAfterAModelWasLoaded_StopsServingItLikeARemovedMarker()
+    {
+        await GetAsync();
+        _harness.Store.Deny(MarkerLocation);
+
+        _harness.Clock.Advance(TimeSpan.FromSeconds(60));
+        var error = await Assert.ThrowsAsync<ServiceUnavailableException>(GetAsync);
+
+        Assert.Equal("no model is deployed yet (or this function may not read s3://model-bucket/deployed/version.json)", error.Message);
+    }
+
+    [Fact]
+    public async Task GetAsync_SpecAccessDenied_IsServiceUnavailableSayingItCannotBeRead()
+    {
+        _harness.Store.Deny(S3Location.Parse(ProxyModels.SpecUri));
+
+        var error = await Assert.ThrowsAsync<ServiceUnavailableException>(GetAsync);
+
+        Assert.Equal("the deployed model cannot be loaded: s3://model-bucket/runs/exec-1/artifacts/preprocessing_spec.json named by the deployed marker "
+            + "cannot be read: S3 denied access (it does not exist, or this function may not read it).", error.Message);
+    }
+
+    [Fact]
+    public async Task GetAsync_MetricsAccessDenied_LoadsTheModelWithoutMetrics()
+    {
+        _harness.Store.Deny(S3Location.Parse(ProxyModels.MetricsUri));
+
+        var model = await GetAsync();
+
+        Assert.Null(model.Metrics);
+        Assert.Equal("7", model.Marker.ModelVersion);
+    }
+
+    [Fact]
     public async Task GetAsync_NewVersionWithAMissingSpec_KeepsServingTheLoadedVersionAndLogsTheError()
     {
         await GetAsync();

@@ -118,6 +118,36 @@ public sealed class ProxyBootstrapTests(ProxyBootstrapFixture fixture, ITestOutp
     }
 
     [Fact]
+    public async Task Bootstrap_MarkerMissingAtS3rverOrDeniedByS3_Is503NoModelDeployedYet()
+    {
+        using var s3rver = await S3rverProcess.StartAsync(ProxyModels.Bucket);
+        using var denying = new S3AccessDeniedStandIn();
+
+        var missing = await ServeOneAsync(s3rver.Endpoint, Event("GET", "/segments"));
+        var denied = await ServeOneAsync(denying.BaseUri, Event("POST", "/segment", TwoCustomers));
+
+        Assert.Equal((503, "30"), (missing.StatusCode, missing.Headers!["Retry-After"]));
+        Assert.Equal("""{"error":"no model is deployed yet (s3://model-bucket/deployed/version.json does not exist)"}""", missing.Body);
+        Assert.Equal((503, "30"), (denied.StatusCode, denied.Headers!["Retry-After"]));
+        Assert.Equal("""{"error":"no model is deployed yet (or this function may not read s3://model-bucket/deployed/version.json)"}""", denied.Body);
+        Assert.Equal(["GET /model-bucket/deployed/version.json"], denying.Requests);
+    }
+
+    /// <summary>One event through a fresh bootstrap in centroids mode whose S3 is <paramref name="s3"/>.</summary>
+    private async Task<APIGatewayProxyResponse> ServeOneAsync(Uri s3, string proxyEvent)
+    {
+        using var api = new LambdaRuntimeApiServer();
+        using var bootstrap = BootstrapProcess.Start(fixture.BootstrapPath,
+        [
+            ("AWS_LAMBDA_RUNTIME_API", api.RuntimeApi), ("AWS_REGION", "us-east-1"), ("AWS_ACCESS_KEY_ID", "S3RVER"), ("AWS_SECRET_ACCESS_KEY", "S3RVER"),
+            ("AWS_ENDPOINT_URL_S3", s3.ToString()), ("MODEL_BUCKET", ProxyModels.Bucket), ("SERVING_MODE", "centroids"),
+        ]);
+        var response = Response(await api.WaitForOutcomeAsync(api.Enqueue(proxyEvent), TimeSpan.FromSeconds(60)));
+        api.ThrowIfProtocolViolated();
+        return response;
+    }
+
+    [Fact]
     public async Task Bootstrap_WarmRequests_MeasuredPerRequestOverhead()
     {
         using var s3 = await S3rverProcess.StartAsync(ProxyModels.Bucket);

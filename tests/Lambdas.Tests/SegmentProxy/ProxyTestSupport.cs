@@ -61,16 +61,21 @@ internal sealed class InMemoryObjectStore : IModelObjectStore
 {
     private readonly ConcurrentDictionary<S3Location, (byte[] Content, string ETag)> _objects = new();
     private readonly ConcurrentQueue<(S3Location Location, string? IfNoneMatch)> _reads = new();
+    private readonly ConcurrentDictionary<S3Location, bool> _denied = new();
     private int _version;
 
     public IReadOnlyList<(S3Location Location, string? IfNoneMatch)> Reads => [.. _reads];
 
     public Func<S3Location, Exception?> FailWith { get; set; } = _ => null;
 
+
     public void Put(S3Location location, string content) =>
         _objects[location] = (Encoding.UTF8.GetBytes(content), $"\"etag-{Interlocked.Increment(ref _version)}\"");
 
     public void Delete(S3Location location) => _objects.TryRemove(location, out _);
+
+    /// <summary>From now on <paramref name="location"/> answers <see cref="ObjectRead.AccessDenied"/>, as S3 does for a key this reader may not read (or, without s3:ListBucket, one that does not exist).</summary>
+    public void Deny(S3Location location) => _denied[location] = true;
 
     public Task<ObjectRead> ReadAsync(S3Location location, string? ifNoneMatch, CancellationToken cancellationToken)
     {
@@ -78,6 +83,11 @@ internal sealed class InMemoryObjectStore : IModelObjectStore
         if (FailWith(location) is { } failure)
         {
             return Task.FromException<ObjectRead>(failure);
+        }
+
+        if (_denied.ContainsKey(location))
+        {
+            return Task.FromResult(ObjectRead.AccessDenied);
         }
 
         if (!_objects.TryGetValue(location, out var stored))
@@ -121,7 +131,7 @@ internal sealed class ProxyHarness : IDisposable
     private readonly StringWriter _log = new();
 
     public ProxyHarness(ISegmentEndpoint? endpoint = null, ServingMode mode = ServingMode.Endpoint, InMemoryObjectStore? store = null,
-        int maxBatchSize = 1000, int maxBodyBytes = 256 * 1024)
+        int maxBatchSize = 1000, int maxBodyBytes = 256 * 1024, IReadOnlyList<string>? corsAllowedOrigins = null)
     {
         Store = store ?? ProxyModels.Store();
         Logger = new LambdaLogger(_log, Clock);
@@ -133,6 +143,7 @@ internal sealed class ProxyHarness : IDisposable
             Mode = mode,
             MaxBatchSize = maxBatchSize,
             MaxBodyBytes = maxBodyBytes,
+            CorsAllowedOrigins = corsAllowedOrigins ?? [],
         };
         Function = new SegmentProxyFunction(Settings, Models, endpoint, Clock);
     }
@@ -155,8 +166,8 @@ internal sealed class ProxyHarness : IDisposable
     public Task<APIGatewayProxyResponse> PostAsync(string body, string path = "/segment") =>
         SendAsync(new APIGatewayProxyRequest { HttpMethod = "POST", Path = path, Resource = path, Body = body });
 
-    public Task<APIGatewayProxyResponse> GetAsync(string path) =>
-        SendAsync(new APIGatewayProxyRequest { HttpMethod = "GET", Path = path, Resource = path });
+    public Task<APIGatewayProxyResponse> GetAsync(string path, IReadOnlyDictionary<string, string>? headers = null) =>
+        SendAsync(new APIGatewayProxyRequest { HttpMethod = "GET", Path = path, Resource = path, Headers = headers });
 
     public Task<APIGatewayProxyResponse> SendAsync(APIGatewayProxyRequest request) => Function.HandleAsync(request, Logger, CancellationToken.None);
 
@@ -170,4 +181,27 @@ internal sealed class ProxyHarness : IDisposable
 internal static class ResponseExtensions
 {
     public static JsonElement Json(this APIGatewayProxyResponse response) => JsonDocument.Parse(response.Body!).RootElement.Clone();
+}
+
+/// <summary>
+/// Answers every request exactly as S3 answers a GetObject of a key that does not exist when the caller may read the key but
+/// may not list the bucket (or may not read the key at all): 403 with the <c>AccessDenied</c> XML error. s3rver cannot be
+/// made to answer this (it answers 404), so this is the real S3 wire format for AWSSDK.S3 to parse.
+/// </summary>
+internal sealed class S3AccessDeniedStandIn : LoopbackHttpServer
+{
+    private readonly ConcurrentQueue<string> _requests = new();
+
+    /// <summary>"METHOD /path" of every request received.</summary>
+    public IReadOnlyList<string> Requests => [.. _requests];
+
+    protected override async Task HandleAsync(System.Net.HttpListenerContext context)
+    {
+        _requests.Enqueue($"{context.Request.HttpMethod} {context.Request.Url!.AbsolutePath}");
+        const string RequestId = "4442587FB7D0A2F9";
+        await RespondAsync(context.Response, 403, Encoding.UTF8.GetBytes(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message>"
+            + $"<RequestId>{RequestId}</RequestId><HostId>Uuag1LuByRx9e6j5Onimru9pO4ZVKnJ2Qz7/C1NPcfTWAtRPfTaOFg==</HostId></Error>"),
+            "application/xml", new Dictionary<string, string> { ["x-amz-request-id"] = RequestId, ["x-amz-id-2"] = "Uuag1LuByRx9e6j5Onimru9pO4ZVKnJ2Qz7/C1NPcfTWAtRPfTaOFg==" });
+    }
 }

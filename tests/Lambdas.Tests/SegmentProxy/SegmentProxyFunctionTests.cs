@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using CustomerSegmentation.AwsPackageReplacements.Core;
 using CustomerSegmentation.AwsPackageReplacements.Lambda.APIGatewayEvents;
 using CustomerSegmentation.AwsPackageReplacements.SageMakerRuntime;
@@ -13,6 +14,7 @@ public sealed class SegmentProxyFunctionTests
 {
     private const string TwoCustomers = """{"customers":[{"age":50,"income":30000,"purchases":25},{"age":30,"income":40000,"purchases":10}]}""";
     private const string TwoAnswers = """{"predictions":[{"closest_cluster":1,"distance_to_cluster":2.5},{"closest_cluster":0,"distance_to_cluster":0.0}]}""";
+    private static readonly string[] Origins = ["https://app.example.com", "https://admin.example.com:8443"];
 
     private static AwsServiceException EndpointError(HttpStatusCode status, string code, string message) =>
         new("SageMaker Runtime", "InvokeEndpoint", status, code, message, "request-1");
@@ -211,6 +213,116 @@ public sealed class SegmentProxyFunctionTests
     }
 
     [Fact]
+    public async Task PostSegment_MarkerAccessDenied_Is503NoModelDeployedYetWithRetryAfter()
+    {
+        var store = ProxyModels.Store();
+        store.Deny(new S3Location(ProxyModels.Bucket, DeployedMarker.Key));
+        var endpoint = new RecordingEndpoint(_ => TwoAnswers);
+        using var harness = new ProxyHarness(endpoint, store: store);
+
+        var response = await harness.PostAsync(TwoCustomers);
+
+        Assert.Equal(503, response.StatusCode);
+        Assert.Equal("30", response.Headers!["Retry-After"]);
+        Assert.Equal("""{"error":"no model is deployed yet (or this function may not read s3://model-bucket/deployed/version.json)"}""", response.Body);
+        Assert.Empty(endpoint.Calls);
+    }
+
+    [Fact]
+    public async Task Cors_AllowedOrigin_IsEchoedOnEveryAnswerIncludingErrors()
+    {
+        var store = ProxyModels.Store();
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers), store: store, corsAllowedOrigins: Origins);
+        var origin = new Dictionary<string, string> { ["Origin"] = "https://app.example.com" };
+
+        var responses = new List<APIGatewayProxyResponse>
+        {
+            await harness.SendAsync(new APIGatewayProxyRequest { HttpMethod = "POST", Path = "/segment", Resource = "/segment", Body = TwoCustomers, Headers = origin }),
+            await harness.GetAsync("/segments", origin),
+            await harness.GetAsync("/", origin),
+            await harness.SendAsync(new APIGatewayProxyRequest { HttpMethod = "POST", Path = "/segment", Resource = "/segment", Body = "{\"age\":\"x\"}", Headers = origin }),
+            await harness.GetAsync("/segment", origin),
+            await harness.GetAsync("/admin", origin),
+        };
+        store.Delete(new S3Location(ProxyModels.Bucket, DeployedMarker.Key));
+        harness.Clock.Advance(TimeSpan.FromSeconds(60));
+        responses.Add(await harness.GetAsync("/segments", origin));
+
+        Assert.Equal([200, 200, 200, 400, 405, 404, 503], responses.Select(response => response.StatusCode));
+        Assert.All(responses, response =>
+        {
+            Assert.Equal("https://app.example.com", response.Headers!["Access-Control-Allow-Origin"]);
+            Assert.Equal("Origin", response.Headers["Vary"]);
+            Assert.Equal("Retry-After", response.Headers["Access-Control-Expose-Headers"]);
+        });
+        Assert.Equal("text/html; charset=utf-8", responses[2].Headers!["Content-Type"]);
+        Assert.Equal("30", responses[6].Headers!["Retry-After"]);
+    }
+
+    [Theory]
+    [InlineData("https://app.example.com")]
+    [InlineData("https://admin.example.com:8443")]
+    public async Task Cors_SeveralOrigins_EachAllowedOriginGetsItselfBack(string origin)
+    {
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers), corsAllowedOrigins: Origins);
+
+        // HTTP/2 clients send header names in lower case, and API Gateway passes them on as sent.
+        var response = await harness.GetAsync("/segments", new Dictionary<string, string> { ["origin"] = origin });
+
+        Assert.Equal(origin, response.Headers!["Access-Control-Allow-Origin"]);
+        Assert.Equal("Origin", response.Headers["Vary"]);
+    }
+
+    [Theory]
+    [InlineData("https://evil.example.com")]
+    [InlineData("http://app.example.com")]
+    [InlineData("https://app.example.com:8443")]
+    [InlineData("https://app.example.com.evil.example")]
+    [InlineData("https://APP.example.com")]
+    [InlineData("null")]
+    [InlineData("")]
+    public async Task Cors_OriginNotAllowed_GetsNoAllowOriginButVary(string origin)
+    {
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers), corsAllowedOrigins: Origins);
+
+        var response = await harness.GetAsync("/segments", new Dictionary<string, string> { ["Origin"] = origin });
+
+        Assert.Equal(200, response.StatusCode);
+        Assert.False(response.Headers!.ContainsKey("Access-Control-Allow-Origin"));
+        Assert.False(response.Headers.ContainsKey("Access-Control-Expose-Headers"));
+        Assert.Equal("Origin", response.Headers["Vary"]);
+    }
+
+    [Fact]
+    public async Task Cors_NoOriginHeader_GetsNoAllowOriginButVary()
+    {
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers), corsAllowedOrigins: Origins);
+
+        var responses = new[] { await harness.PostAsync(TwoCustomers), await harness.GetAsync("/", new Dictionary<string, string> { ["Accept"] = "text/html" }) };
+
+        Assert.All(responses, response =>
+        {
+            Assert.False(response.Headers!.ContainsKey("Access-Control-Allow-Origin"));
+            Assert.Equal("Origin", response.Headers["Vary"]);
+        });
+    }
+
+    [Fact]
+    public async Task Cors_NotConfigured_NoCorsHeadersEvenForAnOrigin()
+    {
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers));
+
+        var responses = new[]
+        {
+            await harness.GetAsync("/segments", new Dictionary<string, string> { ["Origin"] = "https://app.example.com" }),
+            await harness.GetAsync("/admin", new Dictionary<string, string> { ["Origin"] = "https://app.example.com" }),
+        };
+
+        Assert.All(responses, response => Assert.DoesNotContain(response.Headers!.Keys,
+            name => name.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase) || name.Equals("Vary", StringComparison.OrdinalIgnoreCase)));
+    }
+
+    [Fact]
     public async Task PostSegment_Base64Body_IsDecoded()
     {
         var endpoint = new RecordingEndpoint(_ => TwoAnswers);
@@ -286,27 +398,150 @@ public sealed class SegmentProxyFunctionTests
     }
 
     [Fact]
-    public async Task GetRoot_ExplorerScript_ParsesAsJavaScript()
+    public async Task GetRoot_ExplorerScripts_ParseAsJavaScript()
     {
-        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers));
-        var page = (await harness.GetAsync("/")).Body!;
-        var start = page.IndexOf("<script>", StringComparison.Ordinal) + "<script>".Length;
-        var script = Path.Combine(Path.GetTempPath(), $"explorer-{Guid.NewGuid():N}.js");
-        await File.WriteAllTextAsync(script, page[start..page.IndexOf("</script>", start, StringComparison.Ordinal)]);
+        var scripts = Scripts(await ExplorerPageAsync());
 
-        try
-        {
-            using var node = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("node", ["--check", script]) { RedirectStandardError = true })
-                ?? throw new InvalidOperationException("node did not start: install Node.js (scripts/setup.sh does).");
-            var errors = await node.StandardError.ReadToEndAsync();
-            await node.WaitForExitAsync();
+        var (exitCode, _, errors) = await NodeAsync(string.Join("\n", scripts.Values), "--check");
 
-            Assert.True(node.ExitCode == 0, "the explorer page's script does not parse:\n" + errors);
-        }
-        finally
+        Assert.Equal(["explorer-api", ""], scripts.Keys);
+        Assert.True(exitCode == 0, "the explorer page's scripts do not parse:\n" + errors);
+    }
+
+    [Fact]
+    public async Task GetRoot_ExplorerPage_KeepsTheKeyInTheTabAndOutOfEveryUrl()
+    {
+        var page = await ExplorerPageAsync();
+
+        var input = Regex.Match(page, "<input id=\"api-key\"[^>]*>").Value;
+
+        Assert.DoesNotContain("localStorage", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("document.cookie", page, StringComparison.Ordinal);
+        Assert.Contains("window.sessionStorage", Scripts(page)[""], StringComparison.Ordinal);
+        // Without a name the field is never part of a form submission, so not even a page whose script failed can put the key in a URL.
+        Assert.Equal("""<input id="api-key" type="password" autocomplete="off" spellcheck="false">""", input);
+        Assert.Matches("<form id=\"api-key-form\" hidden>\\s*<label for=\"api-key\">API key</label>", page);
+        Assert.Contains("<code>aws apigateway get-api-key --api-key &lt;id&gt; --include-value</code>", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExplorerApi_NoKeyInTheTab_SendsRequestsWithoutAKeyHeader()
+    {
+        var result = await ExplorerApiAsync("""
+            const store = storage({});
+            const api = ExplorerApi.create("/prod/", server([{ status: 200, body: { segments: [] } }, { status: 200, body: { predictions: [] } }]), store);
+            const segments = await api.request("segments");
+            await api.request("segment", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{\"age\":34}" });
+            return { calls, segments, stored: [...store.map] };
+            """);
+
+        Assert.Equal("""[{"url":"/prod/segments","method":"GET","headers":{},"body":null},{"url":"/prod/segment","method":"POST","headers":{"Content-Type":"application/json"},"body":"{\"age\":34}"}]""",
+            result.GetProperty("calls").GetRawText());
+        Assert.Equal("""{"ok":true,"status":200,"body":{"segments":[]},"keyNeeded":false,"keyRefused":false}""", result.GetProperty("segments").GetRawText());
+        Assert.Equal("[]", result.GetProperty("stored").GetRawText());
+    }
+
+    [Fact]
+    public async Task ExplorerApi_KeyInSessionStorage_IsSentAsXApiKeyOnEveryRequestAndNeverInTheUrl()
+    {
+        var result = await ExplorerApiAsync("""
+            const api = ExplorerApi.create("/prod/", server([{ status: 200, body: {} }, { status: 200, body: {} }]), storage({ "segment-explorer.api-key": "k3y-Value" }));
+            await api.request("segments");
+            await api.request("segment", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+            return { calls };
+            """);
+
+        var calls = result.GetProperty("calls").EnumerateArray().ToList();
+        Assert.Equal(2, calls.Count);
+        Assert.All(calls, call =>
         {
-            File.Delete(script);
-        }
+            Assert.Equal("k3y-Value", call.GetProperty("headers").GetProperty("x-api-key").GetString());
+            Assert.DoesNotContain("k3y", call.GetProperty("url").GetString(), StringComparison.OrdinalIgnoreCase);
+        });
+        Assert.Equal("application/json", calls[1].GetProperty("headers").GetProperty("Content-Type").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"message":"Forbidden"}""")]
+    [InlineData("""{"error":"Forbidden"}""")]
+    public async Task ExplorerApi_ForbiddenWithoutAKey_AsksForOneThenStoresItInSessionStorageOnlyAndSendsIt(string forbidden)
+    {
+        var result = await ExplorerApiAsync($$"""
+            const store = storage({});
+            const api = ExplorerApi.create("/prod/", server([{ status: 403, body: {{forbidden}} }, { status: 200, body: {} }]), store);
+            const refused = await api.request("segments");
+            api.setKey("  k3y-Value  ");
+            const answered = await api.request("segments");
+            return { refused, answered, calls, stored: [...store.map] };
+            """);
+
+        Assert.Equal($$"""{"ok":false,"status":403,"body":{{forbidden}},"keyNeeded":true,"keyRefused":false}""", result.GetProperty("refused").GetRawText());
+        Assert.Equal("""[["segment-explorer.api-key","k3y-Value"]]""", result.GetProperty("stored").GetRawText());
+        Assert.False(result.GetProperty("calls")[0].GetProperty("headers").TryGetProperty("x-api-key", out _));
+        Assert.Equal("k3y-Value", result.GetProperty("calls")[1].GetProperty("headers").GetProperty("x-api-key").GetString());
+        Assert.True(result.GetProperty("answered").GetProperty("ok").GetBoolean());
+    }
+
+    [Fact]
+    public async Task ExplorerApi_StoredKeyRefused_IsForgottenAndNotSentAgain()
+    {
+        var result = await ExplorerApiAsync("""
+            const store = storage({ "segment-explorer.api-key": "old-key" });
+            const api = ExplorerApi.create("/prod/", server([{ status: 403, body: { error: "Forbidden" } }, { status: 403, body: { error: "Forbidden" } }]), store);
+            const refused = await api.request("segments");
+            const asked = await api.request("segments");
+            return { refused, asked, calls, stored: [...store.map] };
+            """);
+
+        Assert.Equal((true, true), (result.GetProperty("refused").GetProperty("keyNeeded").GetBoolean(), result.GetProperty("refused").GetProperty("keyRefused").GetBoolean()));
+        Assert.Equal((true, false), (result.GetProperty("asked").GetProperty("keyNeeded").GetBoolean(), result.GetProperty("asked").GetProperty("keyRefused").GetBoolean()));
+        Assert.Equal("[]", result.GetProperty("stored").GetRawText());
+        Assert.Equal("old-key", result.GetProperty("calls")[0].GetProperty("headers").GetProperty("x-api-key").GetString());
+        Assert.False(result.GetProperty("calls")[1].GetProperty("headers").TryGetProperty("x-api-key", out _));
+    }
+
+    [Theory]
+    [InlineData(403, """{"error":"Missing Authentication Token"}""", """{"error":"Missing Authentication Token"}""")]
+    [InlineData(403, """{"message":"User is not authorized"}""", """{"message":"User is not authorized"}""")]
+    [InlineData(403, "\"Forbidden\"", "\"Forbidden\"")]
+    [InlineData(503, """{"error":"no model is deployed yet"}""", """{"error":"no model is deployed yet"}""")]
+    [InlineData(502, "undefined", "null")]
+    public async Task ExplorerApi_OtherAnswers_AreNotKeyRefusalsAndKeepTheKey(int status, string body, string parsed)
+    {
+        var result = await ExplorerApiAsync($$"""
+            const store = storage({ "segment-explorer.api-key": "k3y" });
+            const api = ExplorerApi.create("/prod/", server([{ status: {{status}}, body: {{body}} }]), store);
+            const answer = await api.request("segments");
+            return { answer, stored: [...store.map] };
+            """);
+
+        Assert.Equal($$"""{"ok":false,"status":{{status}},"body":{{parsed}},"keyNeeded":false,"keyRefused":false}""", result.GetProperty("answer").GetRawText());
+        Assert.Equal("""[["segment-explorer.api-key","k3y"]]""", result.GetProperty("stored").GetRawText());
+    }
+
+    [Fact]
+    public async Task ExplorerApi_SessionStorageBlocked_KeepsTheKeyForThePageOnly()
+    {
+        var result = await ExplorerApiAsync("""
+            const blocked = { getItem() { throw new Error("SecurityError"); }, setItem() { throw new Error("SecurityError"); }, removeItem() { throw new Error("SecurityError"); } };
+            const api = ExplorerApi.create("/", server([{ status: 200, body: {} }]), blocked);
+            api.setKey("k3y");
+            await api.request("segments");
+            return { calls };
+            """);
+
+        Assert.Equal("""[{"url":"/segments","method":"GET","headers":{"x-api-key":"k3y"},"body":null}]""", result.GetProperty("calls").GetRawText());
+    }
+
+    [Fact]
+    public async Task ExplorerApi_ApiUnreachable_Rejects()
+    {
+        var result = await ExplorerApiAsync("""
+            const api = ExplorerApi.create("/", () => Promise.reject(new TypeError("Failed to fetch")), storage({}));
+            try { await api.request("segments"); return { rejected: null }; } catch (error) { return { rejected: error.message }; }
+            """);
+
+        Assert.Equal("Failed to fetch", result.GetProperty("rejected").GetString());
     }
 
     [Theory]
@@ -353,5 +588,91 @@ public sealed class SegmentProxyFunctionTests
         Assert.Equal("application/json", request.Headers["Content-Type"]);
         Assert.Equal("application/json", request.Headers["Accept"]);
         Assert.Equal([[1.0, -1.5, 1.0], [-1.0, -1.0, -2.0]], Instances(request.Body));
+    }
+
+    /// <summary>
+    /// Stand-ins for the two things the page hands to <c>ExplorerApi.create</c>: a Storage (its entries in <c>map</c>) and a
+    /// fetch that records each call and answers the next of the given answers (<c>body: undefined</c> is a non-JSON body).
+    /// </summary>
+    private const string ExplorerApiHarness = """
+        const calls = [];
+        function storage(entries) {
+          const map = new Map(Object.entries(entries));
+          return { map, getItem: k => (map.has(k) ? map.get(k) : null), setItem: (k, v) => { map.set(k, String(v)); }, removeItem: k => { map.delete(k); } };
+        }
+        function server(answers) {
+          return (url, init) => {
+            calls.push({ url, method: init.method, headers: init.headers, body: init.body === undefined ? null : init.body });
+            const answer = answers.shift();
+            return Promise.resolve({
+              ok: answer.status >= 200 && answer.status < 300,
+              status: answer.status,
+              json: () => (answer.body === undefined ? Promise.reject(new SyntaxError("Unexpected token")) : Promise.resolve(answer.body)),
+            });
+          };
+        }
+        """;
+
+    private static async Task<string> ExplorerPageAsync()
+    {
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers));
+        return (await harness.GetAsync("/")).Body!;
+    }
+
+    /// <summary>The page's inline scripts by id ("" for one without).</summary>
+    private static Dictionary<string, string> Scripts(string page) =>
+        Regex.Matches(page, "<script(?: id=\"([^\"]+)\")?>(.*?)</script>", RegexOptions.Singleline)
+            .ToDictionary(match => match.Groups[1].Value, match => match.Groups[2].Value);
+
+    /// <summary>
+    /// Runs <paramref name="scenario"/> (the body of an async function returning a JSON-serializable result) in Node.js after
+    /// the page's own ExplorerApi script, exactly as served, with no browser globals: the client may use only what it is given.
+    /// </summary>
+    private static async Task<JsonElement> ExplorerApiAsync(string scenario)
+    {
+        var client = Scripts(await ExplorerPageAsync())["explorer-api"];
+        var program = client + "\n" + ExplorerApiHarness + "\n(async () => {\n" + scenario + "\n})().then(result => process.stdout.write(JSON.stringify(result)),"
+            + " error => { process.stderr.write(String(error && error.stack || error)); process.exitCode = 1; });\n";
+
+        var (exitCode, output, errors) = await NodeAsync(program);
+
+        Assert.True(exitCode == 0, "the scenario failed in node:\n" + errors);
+        return JsonDocument.Parse(output).RootElement.Clone();
+    }
+
+    private static async Task<(int ExitCode, string Output, string Errors)> NodeAsync(string program, params string[] options)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"explorer-{Guid.NewGuid():N}.js");
+        await File.WriteAllTextAsync(path, program);
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var option in options.Append(path))
+            {
+                start.ArgumentList.Add(option);
+            }
+
+            using var node = StartNode(start);
+            var output = node.StandardOutput.ReadToEndAsync();
+            var errors = node.StandardError.ReadToEndAsync();
+            await node.WaitForExitAsync();
+            return (node.ExitCode, await output, await errors);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static System.Diagnostics.Process StartNode(System.Diagnostics.ProcessStartInfo start)
+    {
+        try
+        {
+            return System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("node did not start.");
+        }
+        catch (System.ComponentModel.Win32Exception exception)
+        {
+            throw new InvalidOperationException("node is missing: install Node.js (scripts/setup.sh does) to test the explorer page's script.", exception);
+        }
     }
 }
