@@ -54,12 +54,100 @@ ops_is_group() { [[ -n ${1-} && " ${OPS_GROUPS[*]} " == *" $1 "* ]]; }
 
 ops_is_command() { [[ -n ${2-} && " ${OPS_COMMANDS[*]/ /:} " == *" $1:$2 "* ]]; }
 
+# ops_default_command GROUP SUB: `scripts/ops GROUP` alone runs `scripts/ops GROUP SUB`.
+declare -A OPS_DEFAULT=()
+
+ops_default_command() { OPS_DEFAULT[$1]=$2; }
+
+# Options of one subcommand, next to the common ones the parser in scripts/ops knows:
+#   ops_option "GROUP SUB" --name VALUE-NAME|"" "help" [repeatable]
+# An empty VALUE-NAME makes a flag. Two subcommands sharing an option declare it alike. The parser collects what
+# was given in OPS_GIVEN (option, value, option, value, ...; a flag's value is empty) and rejects an option the
+# chosen subcommand does not declare; the subcommand reads them with option_given, option_value, option_values.
+declare -A OPS_OPTION_ARG=()
+declare -A OPS_OPTION_OWNERS=()
+declare -A OPS_OPTION_HELP=()
+declare -A OPS_OPTION_REPEATABLE=()
+OPS_OPTION_ORDER=()
+OPS_GIVEN=()
+
+ops_option() {
+  OPS_OPTION_ARG[$2]=$3
+  OPS_OPTION_OWNERS[$2]+=" ${1/ /:} "
+  OPS_OPTION_HELP["$1 $2"]=$4
+  OPS_OPTION_ORDER+=("$1 $2")
+  [[ ${5-} != repeatable ]] || OPS_OPTION_REPEATABLE[$2]=1
+}
+
+ops_is_option() { [[ -n ${OPS_OPTION_ARG[$1]+set} ]]; }
+
+ops_option_takes_value() { [[ -n ${OPS_OPTION_ARG[$1]-} ]]; }
+
+# ops_check_options GROUP SUB: every given option belongs to the subcommand and only repeatable ones repeat.
+ops_check_options() {
+  local i option seen=" "
+  for ((i = 0; i < ${#OPS_GIVEN[@]}; i += 2)); do
+    option=${OPS_GIVEN[i]}
+    [[ ${OPS_OPTION_OWNERS[$option]} == *" $1:$2 "* ]] ||
+      usage_error "unknown option '$option' (see '$OPS_PROG $1 $2 --help')"
+    if [[ $seen == *" $option "* && -z ${OPS_OPTION_REPEATABLE[$option]-} ]]; then
+      usage_error "option $option given more than once (see '$OPS_PROG $1 $2 --help')"
+    fi
+    seen+="$option "
+  done
+}
+
+option_given() {
+  local i
+  for ((i = 0; i < ${#OPS_GIVEN[@]}; i += 2)); do
+    [[ ${OPS_GIVEN[i]} != "$1" ]] || return 0
+  done
+  return 1
+}
+
+# option_value VAR OPTION: VAR is the value given for OPTION, empty when it was not given.
+option_value() {
+  local i
+  printf -v "$1" '%s' ""
+  for ((i = 0; i < ${#OPS_GIVEN[@]}; i += 2)); do
+    [[ ${OPS_GIVEN[i]} != "$2" ]] || printf -v "$1" '%s' "${OPS_GIVEN[i + 1]}"
+  done
+}
+
+# option_values OPTION: OPS_VALUES holds every value given for OPTION, in order.
+OPS_VALUES=()
+option_values() {
+  local i
+  OPS_VALUES=()
+  for ((i = 0; i < ${#OPS_GIVEN[@]}; i += 2)); do
+    [[ ${OPS_GIVEN[i]} != "$1" ]] || OPS_VALUES+=("${OPS_GIVEN[i + 1]}")
+  done
+}
+
 ops_print_commands() {
-  local group=${1-} command
+  local group=${1-} command shown
   for command in "${OPS_COMMANDS[@]}"; do
     [[ -z $group || $command == "$group "* ]] || continue
-    printf '  %-18s %s\n' "$command" "${OPS_SUMMARY[$command]}"
+    shown=$command
+    [[ ${OPS_DEFAULT[${command%% *}]-} != "${command#* }" ]] || shown="${command%% *} [${command#* }]"
+    printf '  %-18s %s\n' "$shown" "${OPS_SUMMARY[$command]}"
   done
+}
+
+# The options only this subcommand takes, as an "Options of this subcommand:" block; nothing when it has none.
+ops_print_command_options() {
+  local entry option value heading=0
+  for entry in "${OPS_OPTION_ORDER[@]}"; do
+    [[ $entry == "$1 "* ]] || continue
+    option=${entry#"$1 "}
+    value=${OPS_OPTION_ARG[$option]}
+    if ((!heading)); then
+      printf 'Options of this subcommand:\n'
+      heading=1
+    fi
+    printf '  %-17s  %s\n' "$option${value:+ $value}" "${OPS_OPTION_HELP[$entry]}"
+  done
+  ((!heading)) || printf '\n'
 }
 
 ops_print_options() {
@@ -67,14 +155,15 @@ ops_print_options() {
 Options:
   --stack NAME       CloudFormation stack whose outputs name the resources. Default: \$SEGMENTATION_STACK,
                      else the context key stackName in cdk.json, else $OPS_DEFAULT_STACK.
-  --dry-run          Print every AWS CLI call, one per line as "+ aws ...", instead of making it. Only the
-                     read-only name lookups (sts get-caller-identity, cloudformation describe-stacks) really run;
-                     without credentials they are printed too and names appear as placeholders such as
-                     "<NotebookInstanceName from stack $OPS_DEFAULT_STACK>". The current state is not read, so
-                     the calls shown are those made from the state that needs the most work.
-  --no-wait          start/stop: return once the request is accepted instead of waiting for the end state.
-  --timeout SECONDS  start/stop: give up waiting after SECONDS (default $OPS_DEFAULT_TIMEOUT); the operation itself
-                     carries on in AWS.
+  --dry-run          Print every AWS CLI call, one per line as "+ aws ...", instead of making it (and an HTTP
+                     request as the "+ curl ..." that makes it). Only the read-only name lookups (sts
+                     get-caller-identity, cloudformation describe-stacks) really run; without credentials they
+                     are printed too and names appear as placeholders such as "<NotebookInstanceName from stack
+                     $OPS_DEFAULT_STACK>". The current state is not read, so the calls shown are those made from
+                     the state that needs the most work.
+  --no-wait          notebook start/stop: return once the request is accepted instead of waiting for the end state.
+  --timeout SECONDS  notebook start/stop, pipeline run --wait: give up waiting after SECONDS (default
+                     $OPS_DEFAULT_TIMEOUT); the operation itself carries on in AWS.
   -h, --help         Show help.
 
 Environment:
@@ -110,6 +199,7 @@ ops_command_help() {
   printf 'Usage: %s %s %s [options]\n\n%s\n\n' "$OPS_PROG" "$1" "$2" "${OPS_SUMMARY["$1 $2"]}"
   "help_$1_$2"
   printf '\n'
+  ops_print_command_options "$1 $2"
   ops_print_options
 }
 
@@ -140,13 +230,20 @@ quote_command() {
 
 print_call() { printf '+ %s\n' "$(quote_command aws "$@")"; }
 
+# temp_file VAR: VAR names a new temporary file, removed when the command exits.
+OPS_TEMP_FILES=()
+temp_file() {
+  local file
+  file=$(mktemp)
+  OPS_TEMP_FILES+=("$file")
+  trap 'rm -f "${OPS_TEMP_FILES[@]}"' EXIT
+  printf -v "$1" '%s' "$file"
+}
+
 # Runs `aws "$@"`, output in OPS_OUT, the CLI's error text in OPS_ERR; returns the CLI's exit code. The error
-# text goes through a temporary file (a command substitution keeps only one stream), removed on exit.
+# text goes through a temporary file (a command substitution keeps only one stream).
 aws_capture() {
-  if [[ -z $OPS_ERR_FILE ]]; then
-    OPS_ERR_FILE=$(mktemp)
-    trap 'rm -f "$OPS_ERR_FILE"' EXIT
-  fi
+  [[ -n $OPS_ERR_FILE ]] || temp_file OPS_ERR_FILE
   local code=0
   OPS_OUT=$(aws "$@" 2>"$OPS_ERR_FILE") || code=$?
   OPS_ERR=$(<"$OPS_ERR_FILE")
@@ -196,6 +293,17 @@ aws_lookup() {
 
 aws_read() { aws_run read "$@"; }
 
+# A read-only call whose failure the caller handles (a resource that may not exist yet): printed in dry-run
+# (returns 0), otherwise run; returns the CLI's exit code with its error text in OPS_ERR.
+aws_try() {
+  if dry_run; then
+    print_call "$@"
+    return
+  fi
+  aws_ready
+  aws_capture "$@"
+}
+
 aws_change() { aws_run change "$@"; }
 
 aws_run() {
@@ -242,16 +350,23 @@ stack_outputs_load() {
 # stack_output VAR KEY: sets VAR to the value of the stack output KEY (a placeholder in dry-run without
 # credentials); a missing output ends the command naming the stack and the output.
 stack_output() {
-  stack_outputs_load
-  if [[ $OPS_OUTPUTS_STATE == placeholders ]]; then
-    printf -v "$1" '<%s from stack %s>' "$2" "$OPS_STACK"
-  elif [[ -n ${OPS_OUTPUTS[$2]-} ]]; then
-    printf -v "$1" '%s' "${OPS_OUTPUTS[$2]}"
-  else
+  stack_output_if_any "$1" "$2"
+  if [[ -z ${!1} ]]; then
     local present
     present=$(printf '%s\n' "${!OPS_OUTPUTS[@]}" | sort | paste -sd, - | sed 's/,/, /g')
     die "stack '$OPS_STACK' has no output '$2' (its outputs: ${present:-none})." \
       "Deploy the current version of the stack with 'cdk deploy'."
+  fi
+}
+
+# stack_output_if_any VAR KEY: like stack_output for an output the stack has only in some configurations; VAR is
+# empty when the stack has no output KEY.
+stack_output_if_any() {
+  stack_outputs_load
+  if [[ $OPS_OUTPUTS_STATE == placeholders ]]; then
+    printf -v "$1" '<%s from stack %s>' "$2" "$OPS_STACK"
+  else
+    printf -v "$1" '%s' "${OPS_OUTPUTS[$2]-}"
   fi
 }
 
