@@ -1,6 +1,9 @@
+using System.Text.Json.Nodes;
+using CustomerSegmentation.LocalAws;
 using CustomerSegmentation.LocalPipelineRunner.CloudFormation;
 using CustomerSegmentation.LocalPipelineRunner.Definition;
 using CustomerSegmentation.LocalPipelineRunner.Execution;
+using CustomerSegmentation.LocalPipelineRunner.Steps;
 using CustomerSegmentation.LocalPipelineRunner.Storage;
 
 namespace CustomerSegmentation.LocalPipelineRunner;
@@ -26,7 +29,13 @@ public sealed record PipelineRunOptions
     /// <summary>An S3 endpoint to use. Default: null, which starts s3rver for the run and stops it afterwards.</summary>
     public Uri? S3Endpoint { get; init; }
 
-    /// <summary>Where to look for node_modules/s3rver (this directory and its parents). Default: the current directory.</summary>
+    /// <summary>
+    /// A DynamoDB endpoint (dynalite, say) to create the stack's tables in. Default: null, which starts dynalite for the
+    /// run when the stack has a table, and stops it afterwards.
+    /// </summary>
+    public Uri? DynamoDbEndpoint { get; init; }
+
+    /// <summary>Where to look for node_modules/s3rver and node_modules/dynalite (this directory and its parents). Default: the current directory.</summary>
     public string SearchRoot { get; init; } = Directory.GetCurrentDirectory();
 
     /// <summary>The interpreter <c>python3</c> resolves to in steps. Default: $SEGMENTATION_PYTHON, else /usr/bin/python3.</summary>
@@ -41,8 +50,23 @@ public sealed record PipelineRunOptions
     /// </summary>
     public IReadOnlyList<FileUpload> Uploads { get; init; } = [];
 
-    /// <summary>Executors for step types beyond the built-in ones (a Lambda executor, say). Default: none.</summary>
+    /// <summary>Executors for step types beyond the built-in ones and the Lambda step. Default: none.</summary>
     public IReadOnlyList<IStepExecutor> AdditionalExecutors { get; init; } = [];
+
+    /// <summary>The model server the local SageMaker runs endpoints with. Default: scripts/local/model_server.py above <see cref="SearchRoot"/>.</summary>
+    public string? ModelServerScript { get; init; }
+
+    /// <summary>
+    /// Serve the stack's REST API on this loopback port (0 picks a free one) for as long as the environment
+    /// <see cref="PipelineRun.StartAsync"/> returns runs. Default: null, no API.
+    /// </summary>
+    public int? ApiPort { get; init; }
+
+    /// <summary>Logical id of the REST API to serve. Default: the stack's only REST API.</summary>
+    public string? RestApi { get; init; }
+
+    /// <summary>How long to wait, after the execution, for deployments it started to finish. Default: 10 minutes.</summary>
+    public TimeSpan SettleTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Progress and summary output. Default: standard output.</summary>
     public TextWriter Log { get; init; } = Console.Out;
@@ -84,11 +108,25 @@ public sealed record FileUpload(string LocalPath, S3Location Target)
 
 /// <summary>
 /// Runs a synthesized SageMaker pipeline locally: the same CloudFormation template `cdk deploy` would deploy is
-/// resolved for a local account, its assets are published to a local S3, and the pipeline definition is executed.
+/// resolved for a local account, its assets are published to a local S3, the stack's Lambda functions, EventBridge rules
+/// and SageMaker run as local services, and the pipeline definition is executed against them.
 /// </summary>
 public static class PipelineRun
 {
+    /// <summary>Runs the pipeline, waits for the deployments it started to finish, then stops every local service.</summary>
     public static async Task<ExecutionRecord> RunAsync(PipelineRunOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        await using var environment = await StartAsync(options with { ApiPort = null }, cancellationToken).ConfigureAwait(false);
+        return environment.Execution;
+    }
+
+    /// <summary>
+    /// Runs the pipeline and waits for the deployments it started to finish (<see cref="PipelineRunOptions.SettleTimeout"/>),
+    /// then returns the stack still running locally (with its REST API when <see cref="PipelineRunOptions.ApiPort"/> is set).
+    /// Dispose it to stop every local service.
+    /// </summary>
+    public static async Task<LocalEnvironment> StartAsync(PipelineRunOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!File.Exists(options.Python))
@@ -99,30 +137,67 @@ public static class PipelineRun
         var assembly = CloudAssembly.Load(options.CloudAssemblyDirectory, options.StackName);
         var pipelineId = assembly.SelectPipeline(options.Pipeline);
         var pipelineName = assembly.PipelineName(pipelineId);
-
-        using var server = options.S3Endpoint is null
-            ? await S3rverServer.StartAsync(S3rverServer.FindEntryPoint(options.SearchRoot), cancellationToken).ConfigureAwait(false)
-            : null;
-        var endpoint = options.S3Endpoint ?? server!.Endpoint;
-        await options.Log.WriteLineAsync($"S3 endpoint {endpoint}{(server is null ? string.Empty : " (s3rver started for this run)")}").ConfigureAwait(false);
-        using var store = new ObjectStore(endpoint);
-        await new AssetPublisher(store, options.Log).PublishAsync(assembly, cancellationToken).ConfigureAwait(false);
-        foreach (var upload in options.Uploads)
+        var environment = await LocalEnvironment.StartAsync(options, assembly, cancellationToken).ConfigureAwait(false);
+        try
         {
-            await upload.PutAsync(store, cancellationToken).ConfigureAwait(false);
-            await options.Log.WriteLineAsync($"uploaded {upload.LocalPath} -> {upload.Target}").ConfigureAwait(false);
-        }
+            var store = environment.Store;
+            await new AssetPublisher(store, options.Log).PublishAsync(assembly, cancellationToken).ConfigureAwait(false);
+            foreach (var upload in options.Uploads)
+            {
+                await upload.PutAsync(store, cancellationToken).ConfigureAwait(false);
+                await options.Log.WriteLineAsync($"uploaded {upload.LocalPath} -> {upload.Target}").ConfigureAwait(false);
+            }
 
-        var body = await assembly.PipelineDefinitionAsync(
-            pipelineId, (bucket, key) => store.ReadTextAsync(new S3Location(bucket, key), cancellationToken)).ConfigureAwait(false);
-        var definition = PipelineDefinition.Parse(body);
-        var execution = new PipelineExecution(
-            definition, pipelineName, store, new RunnerEnvironment(Path.GetFullPath(options.WorkDirectory), options.Python), options.Log);
-        foreach (var executor in options.AdditionalExecutors)
+            var body = await assembly.PipelineDefinitionAsync(
+                pipelineId, (bucket, key) => store.ReadTextAsync(new S3Location(bucket, key), cancellationToken)).ConfigureAwait(false);
+            var definition = PipelineDefinition.Parse(body);
+            EnsureLambdaStepsCanRun(definition, environment);
+            if (options.ApiPort is { } port)
+            {
+                environment.ServeApi(port, options.RestApi);
+            }
+
+            var execution = new PipelineExecution(
+                definition,
+                pipelineName,
+                store,
+                new RunnerEnvironment(Path.GetFullPath(options.WorkDirectory), options.Python) { DynamoDbEndpoint = environment.DynamoDbEndpoint },
+                options.Log);
+            execution.Executors
+                .Register(new LambdaStepExecutor(environment.Lambda))
+                .Register(new RegisterModelStepExecutor(environment.EventPublisher));
+            foreach (var executor in options.AdditionalExecutors)
+            {
+                execution.Executors.Register(executor);
+            }
+
+            environment.Completed(await execution.RunAsync(options.Parameters, options.ExecutionId, cancellationToken).ConfigureAwait(false));
+            await environment.SettleAsync(options.SettleTimeout, cancellationToken).ConfigureAwait(false);
+            return environment;
+        }
+        catch
         {
-            execution.Executors.Register(executor);
+            await environment.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
+    }
 
-        return await execution.RunAsync(options.Parameters, options.ExecutionId, cancellationToken).ConfigureAwait(false);
+    /// <summary>A Lambda step whose function cannot run here (not in the stack, not bundled, another CPU) is refused before anything runs.</summary>
+    private static void EnsureLambdaStepsCanRun(PipelineDefinition definition, LocalEnvironment environment)
+    {
+        foreach (var step in definition.Steps.Where(s => s.Type == "Lambda"))
+        {
+            if (LambdaStepExecutor.FunctionArnOf(step) is JsonValue value && value.TryGetValue<string>(out var functionArn))
+            {
+                try
+                {
+                    _ = environment.Lambda.Function(functionArn);
+                }
+                catch (LocalAwsException exception)
+                {
+                    throw new PipelineRunnerException($"Step {step.Name} cannot run locally: {exception.Message}", exception);
+                }
+            }
+        }
     }
 }

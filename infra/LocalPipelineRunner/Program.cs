@@ -15,9 +15,14 @@ const string Usage = """
       --s3-endpoint <url>       use this S3 endpoint (key S3RVER/S3RVER) instead of starting s3rver
       --upload <file>=<s3-uri>  put a local file into S3 before the run (e.g. the DataFile CSV); repeatable
       --execution-id <id>       execution id (default: 12 random characters)
+      --serve                   after the run, keep the stack running locally (endpoints, functions, rules and its
+                                REST API) until Ctrl+C, then exit with the execution's exit code
+      --port <n>                with --serve: the loopback port of the REST API (default: 0, a free port)
       -h, --help                show this help
 
-    Steps run $SEGMENTATION_PYTHON (default /usr/bin/python3) as python3.
+    Steps and model servers run $SEGMENTATION_PYTHON (default /usr/bin/python3) as python3. Lambda steps, EventBridge
+    rules and the REST API run the stack's real function bootstraps: synthesize with bundling and
+    -c deployment:lambdaArchitecture=<this machine's architecture>.
     Exit code: 0 when the execution Succeeded, 1 when it Failed, 2 for invalid input, 130 when cancelled (Ctrl+C).
     The execution record is <work-dir>/<execution id>/execution.json.
     """;
@@ -25,6 +30,7 @@ const string Usage = """
 var values = new Dictionary<string, string>(StringComparer.Ordinal);
 var parameters = new List<string>();
 var uploads = new List<string>();
+var serve = false;
 for (var i = 0; i < args.Length; i++)
 {
     var name = args[i];
@@ -34,7 +40,13 @@ for (var i = 0; i < args.Length; i++)
         return 0;
     }
 
-    if (name is not ("--cdk-out" or "--stack" or "--pipeline" or "--param" or "--work-dir" or "--s3-endpoint" or "--execution-id" or "--upload"))
+    if (name == "--serve")
+    {
+        serve = true;
+        continue;
+    }
+
+    if (name is not ("--cdk-out" or "--stack" or "--pipeline" or "--param" or "--work-dir" or "--s3-endpoint" or "--execution-id" or "--upload" or "--port"))
     {
         await Console.Error.WriteLineAsync($"Unknown argument '{name}'.{Environment.NewLine}{Usage}");
         return 2;
@@ -67,6 +79,18 @@ if (!values.TryGetValue("--cdk-out", out var cdkOut))
     return 2;
 }
 
+int? apiPort = null;
+if (values.TryGetValue("--port", out var portText))
+{
+    if (!serve || !int.TryParse(portText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port > 65535)
+    {
+        await Console.Error.WriteLineAsync($"--port '{portText}': give a port from 0 to 65535, together with --serve.");
+        return 2;
+    }
+
+    apiPort = port;
+}
+
 try
 {
     var options = new PipelineRunOptions
@@ -79,6 +103,7 @@ try
         S3Endpoint = values.TryGetValue("--s3-endpoint", out var endpoint) ? new Uri(endpoint) : null,
         ExecutionId = values.GetValueOrDefault("--execution-id"),
         Uploads = uploads.Select(FileUpload.Parse).ToList(),
+        ApiPort = serve ? apiPort ?? 0 : null,
     };
     using var cancellation = new CancellationTokenSource();
     Console.CancelKeyPress += (_, e) =>
@@ -86,10 +111,45 @@ try
         e.Cancel = true;
         cancellation.Cancel();
     };
-    var record = await PipelineRun.RunAsync(options, cancellation.Token);
-    return record.PipelineExecutionStatus == ExecutionRecord.Succeeded ? 0 : 1;
+    if (!serve)
+    {
+        var record = await PipelineRun.RunAsync(options, cancellation.Token);
+        return record.PipelineExecutionStatus == ExecutionRecord.Succeeded ? 0 : 1;
+    }
+
+    await using var environment = await PipelineRun.StartAsync(options, cancellation.Token);
+    Console.WriteLine($"Serving until Ctrl+C. S3: {environment.S3Endpoint}  SageMaker: {environment.SageMaker.Endpoint}");
+    foreach (var (endpointName, status) in environment.EndpointStatuses)
+    {
+        Console.WriteLine($"Endpoint {endpointName}: {status} (POST {environment.SageMaker.Endpoint}endpoints/{endpointName}/invocations)");
+    }
+
+    if (environment.Api is { } api)
+    {
+        Console.WriteLine($"API: {api.StageUri}");
+        foreach (var (keyName, key) in api.Api.ApiKeys)
+        {
+            Console.WriteLine($"API key {keyName}: {key} (send it as x-api-key)");
+        }
+    }
+
+    try
+    {
+        await Task.Delay(Timeout.Infinite, cancellation.Token);
+    }
+    catch (OperationCanceledException)
+    {
+        Console.WriteLine("Stopping the local services.");
+    }
+
+    return environment.Execution.PipelineExecutionStatus == ExecutionRecord.Succeeded ? 0 : 1;
 }
 catch (PipelineRunnerException e)
+{
+    await Console.Error.WriteLineAsync($"error: {e.Message}");
+    return 2;
+}
+catch (CustomerSegmentation.LocalAws.LocalAwsException e)
 {
     await Console.Error.WriteLineAsync($"error: {e.Message}");
     return 2;

@@ -1,32 +1,37 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
+using CustomerSegmentation.AwsPackageReplacements.Core;
+using CustomerSegmentation.AwsPackageReplacements.SageMakerRuntime;
+using CustomerSegmentation.LocalAws.Lambda;
 using CustomerSegmentation.LocalPipelineRunner.Execution;
 using CustomerSegmentation.LocalPipelineRunner.Storage;
 
 namespace CustomerSegmentation.LocalPipelineRunner.Tests;
 
 /// <summary>
-/// The real CDK app synthesized into a temporary cdk.out (as `cdk synth` runs it, with cdk.json's context plus
-/// <c>pipeline:deployStep=false</c>), once for the end-to-end tests.
+/// The real CDK app synthesized as `cdk synth` runs it, with cdk.json's context, its Lambda functions bundled (native
+/// AOT) for this machine's architecture, once for the end-to-end tests. The cdk.out folder stays in this project's bin
+/// folder between runs: CDK finds the bundle of an unchanged function under its source hash there and does not publish
+/// it again, so only the first run (or a changed function) pays for the publish. Bundles of older hashes are removed.
 /// </summary>
 public sealed class SynthesizedAppFixture
 {
     public SynthesizedAppFixture()
     {
         RepositoryRoot = FindRepositoryRoot();
-        CloudAssemblyDirectory = Directory.CreateTempSubdirectory("e2e-cdk-out-").FullName;
+        CloudAssemblyDirectory = Directory.CreateDirectory(Path.Combine(RepositoryRoot, "tests", "LocalPipelineRunner.Tests", "bin", "e2e-cdk-out")).FullName;
         var binDirectory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var app = Path.Combine(RepositoryRoot, "infra", "Infra", "bin", binDirectory.Parent!.Name, binDirectory.Name, "Infra.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepositoryRoot };
         start.ArgumentList.Add(app);
         start.Environment["CDK_OUTDIR"] = CloudAssemblyDirectory;
         var context = JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryRoot, "cdk.json")))!["context"]!.AsObject();
-        // The runner has no Lambda step executor yet (it refuses the Deploy step), and these tests need no Lambda
-        // bundles: the pipeline ends at RegisterModel and the Lambda assets keep their hashes without a publish.
-        context["pipeline:deployStep"] = false;
-        context["aws:cdk:bundling-stacks"] = new JsonArray();
+        context["deployment:lambdaArchitecture"] = BootstrapExecutable.HostArchitecture
+            ?? throw new InvalidOperationException($"Lambda has no architecture for this {RuntimeInformation.OSArchitecture} machine.");
         start.Environment["CDK_CONTEXT_JSON"] = context.ToJsonString();
         start.Environment["JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION"] = "1";
+        var clock = Stopwatch.StartNew();
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
@@ -36,10 +41,15 @@ public sealed class SynthesizedAppFixture
             throw new InvalidOperationException($"Synthesizing {app} failed ({process.ExitCode}): {output.Result}{error.Result}");
         }
 
+        SynthesisTime = clock.Elapsed;
+        RemoveStaleAssets();
         var template = JsonNode.Parse(File.ReadAllText(Path.Combine(CloudAssemblyDirectory, "CustomerSegmentation.template.json")))!;
         DataBucket = BucketName(template, "StorageDataBucket");
         ModelBucket = BucketName(template, "StorageModelBucket");
     }
+
+    /// <summary>How long synthesis (with any bundling it had to do) took.</summary>
+    public TimeSpan SynthesisTime { get; }
 
     public string RepositoryRoot { get; }
 
@@ -48,6 +58,23 @@ public sealed class SynthesizedAppFixture
     public string DataBucket { get; }
 
     public string ModelBucket { get; }
+
+    private void RemoveStaleAssets()
+    {
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(CloudAssemblyDirectory, "CustomerSegmentation.assets.json")))!;
+        var current = manifest["files"]!.AsObject().Select(f => (string?)f.Value!["source"]!["path"]).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        foreach (var asset in new DirectoryInfo(CloudAssemblyDirectory).EnumerateFileSystemInfos("asset.*").Where(a => !current.Contains(a.Name)))
+        {
+            if (asset is DirectoryInfo directory)
+            {
+                directory.Delete(recursive: true);
+            }
+            else
+            {
+                asset.Delete();
+            }
+        }
+    }
 
     private static string BucketName(JsonNode template, string logicalIdPrefix) =>
         template["Resources"]!.AsObject()
@@ -86,7 +113,7 @@ public class TrainingPipelineEndToEndTests(S3Fixture s3, SynthesizedAppFixture a
         """;
 
     [Fact]
-    public async Task RunAsync_SegmentedSampleData_ProducesEveryArtifactAndRegistersTheModel()
+    public async Task StartAsync_SegmentedSampleData_TrainsRegistersDeploysAndServesTheModel()
     {
         var csv = Path.Combine(Directory.CreateTempSubdirectory("e2e-data-").FullName, "customers.csv");
         RunPython(Path.Combine(app.RepositoryRoot, "scripts"), "-m", "sample_data.customers", "--rows", "2000", "--seed", "7", "--segments", "4", "--out", csv);
@@ -94,15 +121,35 @@ public class TrainingPipelineEndToEndTests(S3Fixture s3, SynthesizedAppFixture a
         await s3.Store.UploadFileAsync(new S3Location(app.DataBucket, "data/customers.csv"), csv, CancellationToken.None);
         var work = Directory.CreateTempSubdirectory("e2e-work-").FullName;
         var log = new StringWriter();
+        var options = Options(work, log) with { Parameters = new Dictionary<string, string> { ["ModelApprovalStatus"] = "Approved" }, ApiPort = 0 };
 
         var clock = Stopwatch.StartNew();
-        var record = await PipelineRun.RunAsync(Options(work, log));
+        var environment = await PipelineRun.StartAsync(options);
         clock.Stop();
+        var record = environment.Execution;
 
-        Assert.True(record.PipelineExecutionStatus == ExecutionRecord.Succeeded, log.ToString());
-        Assert.Equal(
-            ["Preprocess:Succeeded", "Train:Succeeded", "Evaluate:Succeeded", "CheckQuality:Succeeded", "CreateModel:Succeeded", "RegisterModel:Succeeded", "QualityGateFailed:NotExecuted"],
-            record.Steps.Select(s => $"{s.StepName}:{s.StepStatus}"));
+        try
+        {
+            Assert.True(record.PipelineExecutionStatus == ExecutionRecord.Succeeded, log.ToString());
+            Assert.Equal(
+                ["Preprocess:Succeeded", "Train:Succeeded", "Evaluate:Succeeded", "CheckQuality:Succeeded", "CreateModel:Succeeded", "RegisterModel:Succeeded",
+                    "Deploy:Succeeded", "QualityGateFailed:NotExecuted"],
+                record.Steps.Select(s => $"{s.StepName}:{s.StepStatus}"));
+            await AssertTrainingArtifactsAsync(record, work);
+            await AssertDeployedAndServingAsync(environment, record, log);
+        }
+        finally
+        {
+            await environment.DisposeAsync();
+        }
+
+        Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"End-to-end run with deployment: synthesis {app.SynthesisTime.TotalSeconds:F1} s, pipeline and deployment {clock.Elapsed.TotalSeconds:F1} s"));
+    }
+
+    /// <summary>Everything the training half of the pipeline must leave behind (as before the Deploy step existed).</summary>
+    private async Task AssertTrainingArtifactsAsync(ExecutionRecord record, string work)
+    {
         var run = $"s3://{app.ModelBucket}/runs/{record.PipelineExecutionId}";
         foreach (var artifact in new[]
         {
@@ -134,7 +181,7 @@ public class TrainingPipelineEndToEndTests(S3Fixture s3, SynthesizedAppFixture a
         Assert.Equal(4, trainMetrics["k"]);
 
         var package = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(work, "model-registry", "customer-segmentation-models", "1.json")))!;
-        Assert.Equal("PendingManualApproval", (string?)package["ModelApprovalStatus"]);
+        Assert.Equal("Approved", (string?)package["ModelApprovalStatus"]);
         Assert.Equal(modelArtifacts, (string?)package["InferenceSpecification"]!["Containers"]![0]!["ModelDataUrl"]);
         Assert.Equal($"{run}/artifacts/model_quality.json", (string?)package["ModelMetrics"]!["ModelQuality"]!["Statistics"]!["S3Uri"]);
         Assert.Equal($"{run}/artifacts/preprocessing_spec.json", (string?)package["CustomerMetadataProperties"]!["PreprocessingSpecUri"]);
@@ -147,7 +194,83 @@ public class TrainingPipelineEndToEndTests(S3Fixture s3, SynthesizedAppFixture a
         Assert.Equal("inference.py", (string?)model["PrimaryContainer"]!["Environment"]!["SAGEMAKER_PROGRAM"]);
         var submitDirectory = (string)model["PrimaryContainer"]!["Environment"]!["SAGEMAKER_SUBMIT_DIRECTORY"]!;
         Assert.True(await s3.Store.ExistsAsync(S3Location.Parse(submitDirectory), CancellationToken.None), $"{submitDirectory} was not published");
-        Console.WriteLine($"End-to-end training run: {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    /// <summary>
+    /// The Deploy step ran the real EndpointDeployer bootstrap against the local SageMaker; the endpoint serves the real
+    /// inference.py; the stack's EventBridge rules delivered SageMaker's events to the deployer, which registered
+    /// autoscaling and published the deployed marker; the SegmentProxy bootstrap answers behind the local API front.
+    /// </summary>
+    private async Task AssertDeployedAndServingAsync(LocalEnvironment environment, ExecutionRecord record, StringWriter log)
+    {
+        const string endpoint = "customer-segmentation-endpoint";
+        var packageArn = (string)record.Step("RegisterModel").Metadata!["ModelPackageArn"]!;
+        var deployer = environment.Lambda.Function("customer-segmentation-endpoint-deployer");
+
+        // SageMaker announces the new Approved version the moment it is registered, so the approval rule's event reaches
+        // the deployer (one invocation at a time, in order) before the Deploy step does: the event creates the endpoint
+        // and the step finds it being created with this very package.
+        var approval = deployer.EventInvocations[0];
+        Assert.StartsWith("rule CustomerSegmentation-ModelDeploymentModelApprovedRule", approval.Source, StringComparison.Ordinal);
+        var created = JsonNode.Parse(approval.Result!.Payload)!;
+        Assert.Equal(("Created", endpoint, packageArn), ((string?)created["Action"], (string?)created["EndpointName"], (string?)created["ModelPackageArn"]));
+        var outputs = record.Step("Deploy").Metadata!["OutputParameters"]!;
+        Assert.Equal(("Unchanged", endpoint, (string?)created["EndpointConfigName"], (string?)created["ModelName"]),
+            ((string?)outputs["Action"], (string?)outputs["EndpointName"], (string?)outputs["EndpointConfigName"], (string?)outputs["ModelName"]));
+        var response = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(record.ExecutionDirectory, "Deploy", "response.json")))!;
+        Assert.Equal("Endpoint is Creating towards this package already.", (string?)response["Reason"]);
+        Assert.All(deployer.EventInvocations, invocation => Assert.False(invocation.Result?.IsError ?? true, invocation.Result?.PayloadText ?? invocation.Failure));
+        Assert.Empty(deployer.ProtocolViolations);
+
+        Assert.Equal("IN_SERVICE", environment.EndpointStatuses[endpoint]);
+        var described = await environment.SageMaker.ControlPlane.DescribeEndpointAsync(new() { EndpointName = endpoint }, CancellationToken.None);
+        Assert.Equal(("InService", (string?)outputs["EndpointConfigName"]), (described.EndpointStatus, described.EndpointConfigName));
+        Assert.Contains(environment.Events.Deliveries, d => d.DetailType == "SageMaker Endpoint State Change" && d.Failure is null);
+        Assert.DoesNotContain(environment.Events.Deliveries, d => d.Failure is not null);
+        Assert.True(environment.SageMaker.ScalableTargets.IsRegistered("sagemaker", $"endpoint/{endpoint}/variant/AllTraffic", "sagemaker:variant:DesiredInstanceCount"));
+
+        var marker = JsonNode.Parse(await s3.GetTextAsync($"s3://{app.ModelBucket}/deployed/version.json"))!;
+        Assert.Equal((packageArn, endpoint, (string?)outputs["EndpointConfigName"]),
+            ((string?)marker["ModelPackageArn"], (string?)marker["EndpointName"], (string?)marker["EndpointConfigName"]));
+        Assert.Equal($"s3://{app.ModelBucket}/runs/{record.PipelineExecutionId}/artifacts/preprocessing_spec.json", (string?)marker["PreprocessingSpecUri"]);
+
+        var runtime = new SageMakerRuntimeClient(new AwsClientOptions
+        {
+            ServiceUrl = environment.SageMaker.Endpoint,
+            Region = "us-east-1",
+            Credentials = new Amazon.Runtime.BasicAWSCredentials("S3RVER", "S3RVER"),
+        });
+        var invoked = await runtime.InvokeEndpointAsync(new InvokeEndpointRequest
+        {
+            EndpointName = endpoint,
+            Body = """{"features": [[0.0, 0.0, 0.0], [2.5, -1.0, 0.3]]}"""u8.ToArray(),
+            Accept = "application/json",
+        });
+        var predictions = JsonNode.Parse(invoked.Body.Span)!["predictions"]!.AsArray();
+        Assert.Equal(2, predictions.Count);
+        Assert.All(predictions, p => Assert.InRange((int)p!["closest_cluster"]!, 0, 3));
+        Assert.Equal("AllTraffic", invoked.InvokedProductionVariant);
+
+        var api = environment.Api!;
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(api.StageUri, "segment"))
+        {
+            Content = new StringContent("""{"customers":[{"age":34,"income":72000,"purchases":12}]}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("x-api-key", api.Api.ApiKeys.Values.Single());
+        using var answer = await http.SendAsync(request);
+        var body = await answer.Content.ReadAsStringAsync();
+        Assert.True(answer.StatusCode == System.Net.HttpStatusCode.OK, body + log);
+        var segment = JsonNode.Parse(body)!;
+        Assert.Equal(endpoint, (string?)segment["endpoint"]);
+        Assert.InRange((int)segment["predictions"]![0]!["closest_cluster"]!, 0, 3);
+        Assert.False(string.IsNullOrEmpty((string?)segment["predictions"]![0]!["segment_label"]));
+        Assert.Empty(environment.Lambda.Function("customer-segmentation-segment-proxy").ProtocolViolations);
+
+        var processes = environment.SageMaker.ModelServerProcessIds.Append(deployer.ProcessId!.Value).ToList();
+        Assert.All(processes, pid => Assert.True(Directory.Exists($"/proc/{pid}")));
+        await environment.DisposeAsync();
+        Assert.All(processes, pid => Assert.False(Directory.Exists($"/proc/{pid}"), $"process {pid} outlived the environment"));
     }
 
     /// <summary>Also the standalone path: the runner starts its own s3rver and uploads the CSV itself.</summary>
@@ -169,7 +292,8 @@ public class TrainingPipelineEndToEndTests(S3Fixture s3, SynthesizedAppFixture a
 
         Assert.Equal(ExecutionRecord.Failed, record.PipelineExecutionStatus);
         Assert.Equal(
-            ["Preprocess:Succeeded", "Train:Succeeded", "Evaluate:Succeeded", "CheckQuality:Succeeded", "CreateModel:NotExecuted", "RegisterModel:NotExecuted", "QualityGateFailed:Failed"],
+            ["Preprocess:Succeeded", "Train:Succeeded", "Evaluate:Succeeded", "CheckQuality:Succeeded", "CreateModel:NotExecuted", "RegisterModel:NotExecuted",
+                "Deploy:NotExecuted", "QualityGateFailed:Failed"],
             record.Steps.Select(s => $"{s.StepName}:{s.StepStatus}"));
         var evaluation = Path.Combine(record.ExecutionDirectory, "Evaluate", "opt", "ml", "processing", "output", "evaluation", "evaluation.json");
         var metrics = JsonNode.Parse(await File.ReadAllTextAsync(evaluation))!["metrics"]!;
@@ -185,6 +309,7 @@ public class TrainingPipelineEndToEndTests(S3Fixture s3, SynthesizedAppFixture a
     private PipelineRunOptions Options(string work, TextWriter log) => new()
     {
         CloudAssemblyDirectory = app.CloudAssemblyDirectory,
+        Pipeline = "customer-segmentation-training",
         WorkDirectory = work,
         S3Endpoint = s3.Endpoint,
         Python = S3Fixture.Python,

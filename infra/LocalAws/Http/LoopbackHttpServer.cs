@@ -4,8 +4,8 @@ using System.Net.Sockets;
 namespace CustomerSegmentation.LocalAws.Http;
 
 /// <summary>
-/// An HTTP server on 127.0.0.1 and a free port, answering each request on its own task. Subclasses are the stand-ins;
-/// an exception thrown while handling is recorded as a server fault so a test cannot pass over it.
+/// An HTTP server on 127.0.0.1 and a free (or a given) port, answering each request on its own task. Subclasses are the
+/// stand-ins; an exception thrown while handling is recorded as a server fault so a test cannot pass over it.
 /// </summary>
 public abstract class LoopbackHttpServer : IDisposable
 {
@@ -14,8 +14,15 @@ public abstract class LoopbackHttpServer : IDisposable
     private readonly List<string> _faults = [];
 
     protected LoopbackHttpServer()
+        : this(0)
     {
-        (_listener, Port) = StartOnFreePort();
+    }
+
+    /// <param name="port">The port to listen on; 0 picks a free one.</param>
+    /// <exception cref="LocalAwsException">The port is taken or out of range.</exception>
+    protected LoopbackHttpServer(int port)
+    {
+        (_listener, Port) = port == 0 ? StartOnFreePort() : StartOnPort(port);
         _ = Task.Run(AcceptLoopAsync);
     }
 
@@ -121,6 +128,27 @@ public abstract class LoopbackHttpServer : IDisposable
                     // Shutting down: the client sees its connection close.
                 }
             });
+        }
+    }
+
+    private static (HttpListener, int) StartOnPort(int port)
+    {
+        if (port is < 1 or > 65535)
+        {
+            throw new LocalAwsException($"Port {port} is not a TCP port (1-65535, or 0 for a free one).");
+        }
+
+        var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        try
+        {
+            listener.Start();
+            return (listener, port);
+        }
+        catch (HttpListenerException exception)
+        {
+            listener.Close();
+            throw new LocalAwsException($"Port {port} on 127.0.0.1 cannot be used ({exception.Message}); choose another port or 0 for a free one.", exception);
         }
     }
 

@@ -9,8 +9,12 @@ using CustomerSegmentation.LocalAws.Http;
 
 namespace CustomerSegmentation.LocalAws.Lambda;
 
-/// <summary>One event waiting for the function. A null <see cref="TraceId"/> sends no <c>Lambda-Runtime-Trace-Id</c> header.</summary>
-public sealed record QueuedInvocation(string RequestId, byte[] Payload, DateTimeOffset Deadline, string? TraceId, string FunctionArn);
+/// <summary>
+/// One event waiting for the function. A null <see cref="TraceId"/> sends no <c>Lambda-Runtime-Trace-Id</c> header. With a
+/// <see cref="TimeoutFromHandOut"/> the deadline is set when the function takes the event, as Lambda times only the
+/// invocation, not the runtime's start-up; otherwise it is <see cref="Deadline"/>.
+/// </summary>
+public sealed record QueuedInvocation(string RequestId, byte[] Payload, DateTimeOffset Deadline, string? TraceId, string FunctionArn, TimeSpan? TimeoutFromHandOut = null);
 
 /// <summary>What the function posted for one invocation: its response, or its error report.</summary>
 public sealed record InvocationOutcome(string RequestId, bool IsError, byte[] Body, string? ErrorTypeHeader)
@@ -41,6 +45,7 @@ public sealed class LambdaRuntimeApiServer : LoopbackHttpServer
     private readonly Channel<QueuedInvocation> _queue = Channel.CreateUnbounded<QueuedInvocation>();
     private readonly ConcurrentDictionary<string, QueuedInvocation> _handedOut = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource<InvocationOutcome>> _outcomes = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<DateTimeOffset>> _handOuts = new();
     private readonly TaskCompletionSource<InitErrorReport> _initError = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<string> _violations = [];
     private int _nextRequests;
@@ -68,18 +73,26 @@ public sealed class LambdaRuntimeApiServer : LoopbackHttpServer
     /// <param name="traceId">The <c>Lambda-Runtime-Trace-Id</c> header. Default: a fresh X-Ray-style id.</param>
     /// <param name="omitTraceHeader">Send no <c>Lambda-Runtime-Trace-Id</c> header at all. Default: false.</param>
     /// <param name="functionArn">The <c>Lambda-Runtime-Invoked-Function-Arn</c> header. Default: <see cref="DefaultFunctionArn"/>.</param>
+    /// <param name="timeoutFromHandOut">Count <paramref name="timeout"/> from when the function takes the event (see
+    /// <see cref="WaitForHandOutAsync"/>) rather than from now. Default: false.</param>
     public string Enqueue(string payload, TimeSpan? timeout = null, string? traceId = null, bool omitTraceHeader = false,
-        string functionArn = DefaultFunctionArn)
+        string functionArn = DefaultFunctionArn, bool timeoutFromHandOut = false)
     {
         var requestId = Guid.NewGuid().ToString();
         var trace = omitTraceHeader
             ? null
             : traceId ?? $"Root=1-{DateTimeOffset.UtcNow.ToUnixTimeSeconds():x8}-{Guid.NewGuid().ToString("N")[..24]};Sampled=0";
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
         _outcomes[requestId] = new TaskCompletionSource<InvocationOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _handOuts[requestId] = new TaskCompletionSource<DateTimeOffset>(TaskCreationOptions.RunContinuationsAsynchronously);
         _queue.Writer.TryWrite(new QueuedInvocation(requestId, Encoding.UTF8.GetBytes(payload),
-            DateTimeOffset.UtcNow + (timeout ?? TimeSpan.FromSeconds(30)), trace, functionArn));
+            DateTimeOffset.UtcNow + limit, trace, functionArn, timeoutFromHandOut ? limit : null));
         return requestId;
     }
+
+    /// <summary>Completes with the deadline the function was given when it takes the event from <c>/runtime/invocation/next</c>.</summary>
+    public async Task<DateTimeOffset> WaitForHandOutAsync(string requestId, TimeSpan? timeout = null) =>
+        await _handOuts[requestId].Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(30));
 
     public async Task<InvocationOutcome> WaitForOutcomeAsync(string requestId, TimeSpan? timeout = null) =>
         await _outcomes[requestId].Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(30));
@@ -141,6 +154,11 @@ public sealed class LambdaRuntimeApiServer : LoopbackHttpServer
         }
 
         var invocation = await _queue.Reader.ReadAsync(Stopping);
+        if (invocation.TimeoutFromHandOut is { } timeout)
+        {
+            invocation = invocation with { Deadline = DateTimeOffset.UtcNow + timeout };
+        }
+
         _handedOut[invocation.RequestId] = invocation;
         var headers = new Dictionary<string, string>
         {
@@ -154,6 +172,7 @@ public sealed class LambdaRuntimeApiServer : LoopbackHttpServer
         }
 
         await RespondAsync(response, 200, invocation.Payload, headers: headers);
+        _handOuts[invocation.RequestId].TrySetResult(invocation.Deadline);
     }
 
     private async Task CompleteAsync(HttpListenerContext context, string requestId, bool isError, byte[] body)

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CustomerSegmentation.LocalAws.CloudFormation;
 
 namespace CustomerSegmentation.LocalPipelineRunner.CloudFormation;
 
@@ -13,7 +14,7 @@ public sealed class CloudAssembly
         StackName = stackName;
         Template = template;
         AssetManifestPath = assetManifestPath;
-        Resolver = new IntrinsicResolver(template, stackName);
+        Stack = new StackTemplate(template, stackName, directory, assetManifestPath);
     }
 
     public string Directory { get; }
@@ -24,7 +25,10 @@ public sealed class CloudAssembly
 
     public string? AssetManifestPath { get; }
 
-    public IntrinsicResolver Resolver { get; }
+    /// <summary>The stack as the local AWS services read it (Lambda functions, rules, APIs).</summary>
+    public StackTemplate Stack { get; }
+
+    public IntrinsicResolver Resolver => Stack.Resolver;
 
     /// <summary>
     /// Reads the stack from cdk.out's manifest.json; <paramref name="stackName"/> may be omitted when the assembly has

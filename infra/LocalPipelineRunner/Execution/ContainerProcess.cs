@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using CustomerSegmentation.LocalPipelineRunner.CloudFormation;
+using CustomerSegmentation.LocalAws.CloudFormation;
 using CustomerSegmentation.LocalPipelineRunner.Storage;
 
 namespace CustomerSegmentation.LocalPipelineRunner.Execution;
@@ -7,7 +7,7 @@ namespace CustomerSegmentation.LocalPipelineRunner.Execution;
 /// <summary>
 /// Runs a container's command as a local process under the SageMaker path contract: every <c>/opt/ml/</c> in the
 /// command, arguments and environment points into the step's directory, <c>python3</c> is the configured Python, and
-/// the AWS variables reach the local S3. Output goes to stdout.log/stderr.log in the step directory and is echoed.
+/// the AWS variables reach the local S3 (and DynamoDB, when the run has one). Output goes to stdout.log/stderr.log in the step directory and is echoed.
 /// </summary>
 public sealed class ContainerProcess(StepContext context)
 {
@@ -61,6 +61,11 @@ public sealed class ContainerProcess(StepContext context)
         start.Environment.Remove("AWS_SESSION_TOKEN");
         start.Environment.Remove("AWS_PROFILE");
         start.Environment["AWS_ENDPOINT_URL_S3"] = context.Store.Endpoint.ToString().TrimEnd('/');
+        if (context.Environment.DynamoDbEndpoint is { } dynamoDb)
+        {
+            start.Environment["AWS_ENDPOINT_URL_DYNAMODB"] = dynamoDb.ToString().TrimEnd('/');
+        }
+
         start.Environment["AWS_ACCESS_KEY_ID"] = ObjectStore.AccessKey;
         start.Environment["AWS_SECRET_ACCESS_KEY"] = ObjectStore.SecretKey;
         start.Environment["AWS_DEFAULT_REGION"] = LocalAccount.Region;

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using CustomerSegmentation.LocalPipelineRunner.CloudFormation;
+using CustomerSegmentation.LocalAws.CloudFormation;
 
 namespace CustomerSegmentation.LocalPipelineRunner.Execution;
 

@@ -45,6 +45,9 @@ public sealed record StepContext(
 /// <summary>The machine-level settings every step shares.</summary>
 public sealed record RunnerEnvironment(string WorkDirectory, string Python)
 {
+    /// <summary>The local DynamoDB the steps reach through AWS_ENDPOINT_URL_DYNAMODB. Default: none.</summary>
+    public Uri? DynamoDbEndpoint { get; init; }
+
     /// <summary>Local stand-in for the SageMaker model registry: model packages and models as JSON files.</summary>
     public string RegistryDirectory => Path.Combine(WorkDirectory, "model-registry");
 

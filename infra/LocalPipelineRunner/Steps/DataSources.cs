@@ -1,3 +1,4 @@
+using CustomerSegmentation.LocalAws.CloudFormation;
 using CustomerSegmentation.LocalPipelineRunner.Execution;
 using CustomerSegmentation.LocalPipelineRunner.Storage;
 
@@ -22,7 +23,7 @@ internal static class DataSources
         {
             throw new StepFailedException(
                 $"ClientError: No S3 objects found under S3 URL \"{uri}\" given in input data source. Please ensure that the bucket " +
-                $"exists in the selected region ({CloudFormation.LocalAccount.Region}), that objects exist under that S3 prefix, and that " +
+                $"exists in the selected region ({LocalAccount.Region}), that objects exist under that S3 prefix, and that " +
                 $"the role has \"s3:ListBucket\" permissions on bucket \"{location.Bucket}\".");
         }
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using CustomerSegmentation.LocalPipelineRunner.CloudFormation;
+using CustomerSegmentation.LocalAws.CloudFormation;
 using CustomerSegmentation.LocalPipelineRunner.Execution;
 using static CustomerSegmentation.LocalPipelineRunner.Steps.ArgumentReader;
 

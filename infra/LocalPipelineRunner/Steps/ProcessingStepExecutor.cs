@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using CustomerSegmentation.LocalPipelineRunner.CloudFormation;
+using CustomerSegmentation.LocalAws.CloudFormation;
 using CustomerSegmentation.LocalPipelineRunner.Execution;
 using CustomerSegmentation.LocalPipelineRunner.Storage;
 using static CustomerSegmentation.LocalPipelineRunner.Steps.ArgumentReader;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using CustomerSegmentation.LocalPipelineRunner.CloudFormation;
+using CustomerSegmentation.LocalAws.CloudFormation;
+using CustomerSegmentation.LocalAws.Events;
 using CustomerSegmentation.LocalPipelineRunner.Execution;
 using static CustomerSegmentation.LocalPipelineRunner.Steps.ArgumentReader;
 
@@ -8,10 +9,14 @@ namespace CustomerSegmentation.LocalPipelineRunner.Steps;
 
 /// <summary>
 /// A RegisterModel step (CreateModelPackage arguments): a new version of the model package group is written to
-/// <c>&lt;registry&gt;/&lt;group&gt;/&lt;version&gt;.json</c>; versions count up from 1 per group like SageMaker's.
+/// <c>&lt;registry&gt;/&lt;group&gt;/&lt;version&gt;.json</c>; versions count up from 1 per group like SageMaker's. Like
+/// SageMaker, the new version is announced on the event bus as "SageMaker Model Package State Change".
 /// </summary>
-public sealed class RegisterModelStepExecutor : IStepExecutor
+/// <param name="events">The bus the state change goes to. Default: none, for executions without local AWS services.</param>
+public sealed class RegisterModelStepExecutor(IEventPublisher? events = null) : IStepExecutor
 {
+    public const string StateChangeDetailType = "SageMaker Model Package State Change";
+
     private static readonly string[] ApprovalStatuses = ["Approved", "PendingManualApproval", "Rejected"];
 
     public string StepType => "RegisterModel";
@@ -48,7 +53,34 @@ public sealed class RegisterModelStepExecutor : IStepExecutor
         arguments["PipelineExecutionArn"] = context.State.ExecutionArn;
         await ModelData.WriteJsonAsync(Path.Combine(groupDirectory, $"{version}.json"), arguments, cancellationToken).ConfigureAwait(false);
         await context.Log.WriteLineAsync($"    [{context.Step.Name}] registered {arn} ({status})").ConfigureAwait(false);
+        if (events is not null)
+        {
+            await events.PublishAsync("aws.sagemaker", StateChangeDetailType, StateChangeDetail(arguments), [arn], cancellationToken).ConfigureAwait(false);
+        }
+
         return new StepResult(arguments);
+    }
+
+    /// <summary>The event's detail: the package as DescribeModelPackage shows it, CreationTime in epoch milliseconds as EventBridge carries it.</summary>
+    public static JsonObject StateChangeDetail(JsonObject package)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        var detail = new JsonObject();
+        foreach (var member in new[]
+        {
+            "ModelPackageGroupName", "ModelPackageVersion", "ModelPackageArn", "ModelPackageDescription", "InferenceSpecification",
+            "ModelPackageStatus", "ModelApprovalStatus", "ModelMetrics", "CustomerMetadataProperties",
+        })
+        {
+            if (package[member] is { } value)
+            {
+                detail[member] = value.DeepClone();
+            }
+        }
+
+        detail["CreationTime"] = DateTimeOffset.Parse((string)package["CreationTime"]!, CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
+        detail["CertifyForMarketplace"] = false;
+        return detail;
     }
 
     public static int NextVersion(string groupDirectory)

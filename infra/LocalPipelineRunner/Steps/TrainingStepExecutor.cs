@@ -4,7 +4,7 @@ using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using CustomerSegmentation.LocalPipelineRunner.CloudFormation;
+using CustomerSegmentation.LocalAws.CloudFormation;
 using CustomerSegmentation.LocalPipelineRunner.Execution;
 using CustomerSegmentation.LocalPipelineRunner.Storage;
 using static CustomerSegmentation.LocalPipelineRunner.Steps.ArgumentReader;

@@ -13,9 +13,9 @@ using CustomerSegmentation.Lambdas.Tests.Loopback;
 namespace CustomerSegmentation.Lambdas.Tests.EndpointDeployer;
 
 /// <summary>
-/// The <see cref="SageMakerSimulation"/> behind the strict botocore-validating loopback stand-ins of SageMaker and
-/// Application Auto Scaling, plus a real s3rver: everything the deployer bootstrap talks to. All three accept the s3rver
-/// key pair, so one set of process credentials signs every request.
+/// The <see cref="SageMakerSimulation"/> (the local SageMaker's rules) behind the strict botocore-validating loopback
+/// stand-ins of SageMaker and Application Auto Scaling, plus a real s3rver: everything the deployer bootstrap talks to.
+/// All three accept the s3rver key pair, so one set of process credentials signs every request.
 /// </summary>
 public sealed class SimulatedAwsServices : IDisposable
 {
@@ -60,6 +60,7 @@ public sealed class SimulatedAwsServices : IDisposable
     {
         SageMakerStandIn.Dispose();
         ScalingStandIn.Dispose();
+        Simulation.DisposeAsync().AsTask().GetAwaiter().GetResult();
         S3.Dispose();
     }
 

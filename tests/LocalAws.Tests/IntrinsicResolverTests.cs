@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using CustomerSegmentation.LocalPipelineRunner.CloudFormation;
+using CustomerSegmentation.LocalAws.CloudFormation;
 
-namespace CustomerSegmentation.LocalPipelineRunner.Tests;
+namespace CustomerSegmentation.LocalAws.Tests;
 
 public class IntrinsicResolverTests
 {
@@ -13,14 +13,19 @@ public class IntrinsicResolverTests
             "DataBucketE3889A50": { "Type": "AWS::S3::Bucket" },
             "NamedBucket": { "Type": "AWS::S3::Bucket", "Properties": { "BucketName": { "Fn::Sub": "named-${AWS::AccountId}" } } },
             "PipelineRoleDCFDBB91": { "Type": "AWS::IAM::Role" },
-            "Key961B73FD": { "Type": "AWS::KMS::Key" }
+            "Key961B73FD": { "Type": "AWS::KMS::Key" },
+            "NamedFunction": { "Type": "AWS::Lambda::Function", "Properties": { "FunctionName": { "Fn::Sub": "${AWS::StackName}-deployer" } } },
+            "UnnamedFunction": { "Type": "AWS::Lambda::Function", "Properties": {} },
+            "LatencyAlarm": { "Type": "AWS::CloudWatch::Alarm", "Properties": { "AlarmName": "latency-p99" } },
+            "ApprovedRule": { "Type": "AWS::Events::Rule", "Properties": {} },
+            "Api": { "Type": "AWS::ApiGateway::RestApi" }
           }
         }
         """)!;
 
     private static JsonNode? Resolve(string json) => new IntrinsicResolver(Template, "SegmentationStack").Resolve(JsonNode.Parse(json));
 
-    private static string ResolveError(string json) => Assert.Throws<PipelineRunnerException>(() => Resolve(json)).Message;
+    private static string ResolveError(string json) => Assert.Throws<LocalAwsException>(() => Resolve(json)).Message;
 
     [Theory]
     [InlineData("AWS::Region", "us-east-1")]
@@ -32,6 +37,9 @@ public class IntrinsicResolverTests
     [InlineData("NamedBucket", "named-000000000000")]
     [InlineData("Key961B73FD", "SegmentationStack-Key961B73FD-local")]
     [InlineData("BootstrapVersion", "/cdk-bootstrap/version")]
+    [InlineData("NamedFunction", "SegmentationStack-deployer")]
+    [InlineData("UnnamedFunction", "SegmentationStack-UnnamedFunction-local")]
+    [InlineData("LatencyAlarm", "latency-p99")]
     public void Ref_KnownTarget_ResolvesToLocalValue(string target, string expected)
     {
         Assert.Equal(expected, (string?)Resolve($$"""{"Ref": "{{target}}"}"""));
@@ -52,7 +60,7 @@ public class IntrinsicResolverTests
     [Fact]
     public void Ref_UnsupportedPseudoParameter_Fails()
     {
-        Assert.Equal("Ref AWS::NotificationARNs is not supported by the local runner.", ResolveError("""{"Ref": "AWS::NotificationARNs"}"""));
+        Assert.Equal("Ref AWS::NotificationARNs is not supported locally.", ResolveError("""{"Ref": "AWS::NotificationARNs"}"""));
     }
 
     [Fact]
@@ -66,6 +74,10 @@ public class IntrinsicResolverTests
     [InlineData("""{"Fn::GetAtt": "PipelineRoleDCFDBB91.Arn"}""", "arn:aws:iam::000000000000:role/PipelineRoleDCFDBB91")]
     [InlineData("""{"Fn::GetAtt": ["DataBucketE3889A50", "Arn"]}""", "arn:aws:s3:::databuckete3889a50")]
     [InlineData("""{"Fn::GetAtt": ["DataBucketE3889A50", "RegionalDomainName"]}""", "databuckete3889a50.s3.us-east-1.amazonaws.com")]
+    [InlineData("""{"Fn::GetAtt": ["NamedFunction", "Arn"]}""", "arn:aws:lambda:us-east-1:000000000000:function:SegmentationStack-deployer")]
+    [InlineData("""{"Fn::GetAtt": ["UnnamedFunction", "Arn"]}""", "arn:aws:lambda:us-east-1:000000000000:function:SegmentationStack-UnnamedFunction-local")]
+    [InlineData("""{"Fn::GetAtt": ["ApprovedRule", "Arn"]}""", "arn:aws:events:us-east-1:000000000000:rule/SegmentationStack-ApprovedRule-local")]
+    [InlineData("""{"Fn::GetAtt": ["Api", "RootResourceId"]}""", "SegmentationStack-Api-local-root")]
     public void GetAtt_SupportedAttribute_ResolvesToLocalArn(string json, string expected)
     {
         Assert.Equal(expected, (string?)Resolve(json));
@@ -75,8 +87,9 @@ public class IntrinsicResolverTests
     public void GetAtt_UnsupportedAttribute_FailsNamingAttributeAndType()
     {
         Assert.Equal(
-            "Fn::GetAtt Key961B73FD.Arn (AWS::KMS::Key) is not supported by the local runner " +
-            "(supported: AWS::IAM::Role Arn; AWS::S3::Bucket Arn, DomainName, RegionalDomainName).",
+            "Fn::GetAtt Key961B73FD.Arn (AWS::KMS::Key) is not supported locally " +
+            "(supported: AWS::IAM::Role Arn; AWS::S3::Bucket Arn, DomainName, RegionalDomainName; AWS::Lambda::Function Arn; " +
+            "AWS::Events::Rule Arn; AWS::ApiGateway::RestApi RootResourceId).",
             ResolveError("""{"Fn::GetAtt": ["Key961B73FD", "Arn"]}"""));
     }
 
@@ -128,7 +141,7 @@ public class IntrinsicResolverTests
     public void Resolve_UnsupportedFunction_FailsNamingIt()
     {
         Assert.Equal(
-            "Fn::If is not supported by the local runner (supported: Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::FindInMap, Fn::Select, Fn::Split).",
+            "Fn::If is not supported locally (supported: Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::FindInMap, Fn::Select, Fn::Split).",
             ResolveError("""{"Fn::If": ["Cond", "a", "b"]}"""));
     }
 
@@ -136,5 +149,19 @@ public class IntrinsicResolverTests
     public void BucketLogicalIds_Template_ListsEveryBucket()
     {
         Assert.Equal(["DataBucketE3889A50", "NamedBucket"], new IntrinsicResolver(Template, "S").BucketLogicalIds);
+    }
+
+    [Fact]
+    public void LogicalIdsOfType_Functions_ListsThemInTemplateOrder()
+    {
+        Assert.Equal(["NamedFunction", "UnnamedFunction"], new IntrinsicResolver(Template, "S").LogicalIdsOfType("AWS::Lambda::Function"));
+    }
+
+    [Fact]
+    public void PhysicalName_MissingResource_FailsNamingIt()
+    {
+        Assert.Equal(
+            "Resource Ghost: the template has no resource or parameter 'Ghost'.",
+            Assert.Throws<LocalAwsException>(() => new IntrinsicResolver(Template, "S").PhysicalName("Ghost")).Message);
     }
 }

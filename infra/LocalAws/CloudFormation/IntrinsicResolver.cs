@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace CustomerSegmentation.LocalPipelineRunner.CloudFormation;
+namespace CustomerSegmentation.LocalAws.CloudFormation;
 
 /// <summary>
 /// Resolves CloudFormation intrinsic functions in a template fragment the way a deployment into
@@ -85,8 +85,8 @@ public sealed class IntrinsicResolver
         "Fn::FindInMap" => FindInMap(argument),
         "Fn::Select" => Select(argument),
         "Fn::Split" => Split(argument),
-        _ => throw new PipelineRunnerException(
-            $"{name} is not supported by the local runner (supported: Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::FindInMap, Fn::Select, Fn::Split)."),
+        _ => throw new LocalAwsException(
+            $"{name} is not supported locally (supported: Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::FindInMap, Fn::Select, Fn::Split)."),
     };
 
     private JsonNode? Ref(string target)
@@ -105,21 +105,63 @@ public sealed class IntrinsicResolver
 
         if (target.StartsWith("AWS::", StringComparison.Ordinal))
         {
-            throw new PipelineRunnerException($"Ref {target} is not supported by the local runner.");
+            throw new LocalAwsException($"Ref {target} is not supported locally.");
         }
 
         if (_parameters[target] is JsonObject parameter)
         {
             return parameter["Default"]?.DeepClone()
-                ?? throw new PipelineRunnerException($"Ref {target}: the template parameter has no Default to use locally.");
+                ?? throw new LocalAwsException($"Ref {target}: the template parameter has no Default to use locally.");
         }
 
         var type = ResourceType(target, $"Ref {target}");
-        return type == BucketType ? BucketName(target) : FakePhysicalId(target);
+        return type == BucketType ? BucketName(target) : PhysicalName(target);
     }
+
+    /// <summary>
+    /// What <c>Ref</c> returns for a resource whose Ref is its name: the declared name property (FunctionName,
+    /// AlarmName, Name of a rule, TableName), else a local physical id.
+    /// </summary>
+    public string PhysicalName(string logicalId)
+    {
+        var type = ResourceType(logicalId, $"Resource {logicalId}");
+        if (NameProperties.TryGetValue(type, out var property) && _resources[logicalId]?["Properties"]?[property] is { } declared)
+        {
+            return AsString(Resolve(declared), $"{property} of {logicalId}");
+        }
+
+        return FakePhysicalId(logicalId);
+    }
+
+    /// <summary>The ARN of a Lambda function of the template, as <c>Fn::GetAtt [id, Arn]</c> gives it.</summary>
+    public string FunctionArn(string logicalId) =>
+        $"arn:{LocalAccount.Partition}:lambda:{LocalAccount.Region}:{LocalAccount.AccountId}:function:{PhysicalName(logicalId)}";
+
+    /// <summary>The logical ids of every resource of <paramref name="type"/>, in template order.</summary>
+    public IEnumerable<string> LogicalIdsOfType(string type) =>
+        _resources.Where(r => (string?)r.Value?["Type"] == type).Select(r => r.Key);
+
+    /// <summary>The resource's <c>Properties</c> object as written in the template (unresolved); empty when it has none.</summary>
+    public JsonObject Properties(string logicalId)
+    {
+        ResourceType(logicalId, $"Resource {logicalId}");
+        return _resources[logicalId]?["Properties"] as JsonObject ?? [];
+    }
+
+    /// <summary>The resource's type, e.g. <c>AWS::Lambda::Function</c>.</summary>
+    public string TypeOf(string logicalId) => ResourceType(logicalId, $"Resource {logicalId}");
 
     /// <summary>Stable across runs so records of two executions compare; marked "local" so nobody mistakes it for AWS.</summary>
     private string FakePhysicalId(string logicalId) => $"{_stackName}-{logicalId}-local";
+
+    private static readonly Dictionary<string, string> NameProperties = new(StringComparer.Ordinal)
+    {
+        ["AWS::Lambda::Function"] = "FunctionName",
+        ["AWS::CloudWatch::Alarm"] = "AlarmName",
+        ["AWS::Events::Rule"] = "Name",
+        ["AWS::Logs::LogGroup"] = "LogGroupName",
+        ["AWS::DynamoDB::Table"] = "TableName",
+    };
 
     private JsonNode GetAtt(JsonNode? argument)
     {
@@ -137,7 +179,7 @@ public sealed class IntrinsicResolver
         }
         else
         {
-            throw new PipelineRunnerException($"Fn::GetAtt expects [LogicalId, Attribute] or \"LogicalId.Attribute\", got {argument?.ToJsonString()}.");
+            throw new LocalAwsException($"Fn::GetAtt expects [LogicalId, Attribute] or \"LogicalId.Attribute\", got {argument?.ToJsonString()}.");
         }
 
         var type = ResourceType(logicalId, $"Fn::GetAtt {logicalId}.{attribute}");
@@ -147,9 +189,13 @@ public sealed class IntrinsicResolver
             (BucketType, "Arn") => $"arn:aws:s3:::{BucketName(logicalId)}",
             (BucketType, "DomainName") => $"{BucketName(logicalId)}.s3.{LocalAccount.UrlSuffix}",
             (BucketType, "RegionalDomainName") => $"{BucketName(logicalId)}.s3.{LocalAccount.Region}.{LocalAccount.UrlSuffix}",
-            _ => throw new PipelineRunnerException(
-                $"Fn::GetAtt {logicalId}.{attribute} ({type}) is not supported by the local runner " +
-                "(supported: AWS::IAM::Role Arn; AWS::S3::Bucket Arn, DomainName, RegionalDomainName)."),
+            ("AWS::Lambda::Function", "Arn") => FunctionArn(logicalId),
+            ("AWS::Events::Rule", "Arn") => $"arn:{LocalAccount.Partition}:events:{LocalAccount.Region}:{LocalAccount.AccountId}:rule/{PhysicalName(logicalId)}",
+            ("AWS::ApiGateway::RestApi", "RootResourceId") => $"{FakePhysicalId(logicalId)}-root",
+            _ => throw new LocalAwsException(
+                $"Fn::GetAtt {logicalId}.{attribute} ({type}) is not supported locally " +
+                "(supported: AWS::IAM::Role Arn; AWS::S3::Bucket Arn, DomainName, RegionalDomainName; AWS::Lambda::Function Arn; " +
+                "AWS::Events::Rule Arn; AWS::ApiGateway::RestApi RootResourceId)."),
         };
     }
 
@@ -157,12 +203,12 @@ public sealed class IntrinsicResolver
     {
         if (argument is not JsonArray { Count: 2 } args)
         {
-            throw new PipelineRunnerException($"Fn::Join expects [delimiter, [values]], got {argument?.ToJsonString()}.");
+            throw new LocalAwsException($"Fn::Join expects [delimiter, [values]], got {argument?.ToJsonString()}.");
         }
 
         var delimiter = AsString(args[0], "Fn::Join delimiter");
         var values = Resolve(args[1]) as JsonArray
-            ?? throw new PipelineRunnerException($"Fn::Join values must be a list, got {args[1]?.ToJsonString()}.");
+            ?? throw new LocalAwsException($"Fn::Join values must be a list, got {args[1]?.ToJsonString()}.");
         return string.Join(delimiter, values.Select(v => AsString(v, "Fn::Join value")));
     }
 
@@ -174,7 +220,7 @@ public sealed class IntrinsicResolver
         {
             text = AsString(args[0], "Fn::Sub template");
             var map = args[1] as JsonObject
-                ?? throw new PipelineRunnerException($"Fn::Sub variables must be an object, got {args[1]?.ToJsonString()}.");
+                ?? throw new LocalAwsException($"Fn::Sub variables must be an object, got {args[1]?.ToJsonString()}.");
             foreach (var (key, value) in map)
             {
                 variables[key] = AsString(Resolve(value), $"Fn::Sub variable {key}");
@@ -200,7 +246,7 @@ public sealed class IntrinsicResolver
             var close = text.IndexOf('}', open);
             if (close < 0)
             {
-                throw new PipelineRunnerException($"Fn::Sub template '{text}' has an unterminated '${{'.");
+                throw new LocalAwsException($"Fn::Sub template '{text}' has an unterminated '${{'.");
             }
 
             var name = text[(open + 2)..close];
@@ -230,14 +276,14 @@ public sealed class IntrinsicResolver
     {
         if (argument is not JsonArray { Count: 3 } args)
         {
-            throw new PipelineRunnerException($"Fn::FindInMap expects [map, topKey, secondKey], got {argument?.ToJsonString()}.");
+            throw new LocalAwsException($"Fn::FindInMap expects [map, topKey, secondKey], got {argument?.ToJsonString()}.");
         }
 
         var map = AsString(Resolve(args[0]), "Fn::FindInMap map");
         var top = AsString(Resolve(args[1]), "Fn::FindInMap top-level key");
         var second = AsString(Resolve(args[2]), "Fn::FindInMap second-level key");
         var value = _mappings[map]?[top]?[second]
-            ?? throw new PipelineRunnerException($"Fn::FindInMap: mapping {map} has no entry [{top}][{second}].");
+            ?? throw new LocalAwsException($"Fn::FindInMap: mapping {map} has no entry [{top}][{second}].");
         return value.DeepClone();
     }
 
@@ -245,15 +291,15 @@ public sealed class IntrinsicResolver
     {
         if (argument is not JsonArray { Count: 2 } args)
         {
-            throw new PipelineRunnerException($"Fn::Select expects [index, [values]], got {argument?.ToJsonString()}.");
+            throw new LocalAwsException($"Fn::Select expects [index, [values]], got {argument?.ToJsonString()}.");
         }
 
         var indexText = AsString(Resolve(args[0]), "Fn::Select index");
         var values = Resolve(args[1]) as JsonArray
-            ?? throw new PipelineRunnerException($"Fn::Select values must be a list, got {args[1]?.ToJsonString()}.");
+            ?? throw new LocalAwsException($"Fn::Select values must be a list, got {args[1]?.ToJsonString()}.");
         if (!int.TryParse(indexText, NumberStyles.None, CultureInfo.InvariantCulture, out var index) || index >= values.Count)
         {
-            throw new PipelineRunnerException($"Fn::Select index {indexText} is out of range for a list of {values.Count}.");
+            throw new LocalAwsException($"Fn::Select index {indexText} is out of range for a list of {values.Count}.");
         }
 
         return values[index]?.DeepClone();
@@ -263,7 +309,7 @@ public sealed class IntrinsicResolver
     {
         if (argument is not JsonArray { Count: 2 } args)
         {
-            throw new PipelineRunnerException($"Fn::Split expects [delimiter, string], got {argument?.ToJsonString()}.");
+            throw new LocalAwsException($"Fn::Split expects [delimiter, string], got {argument?.ToJsonString()}.");
         }
 
         var delimiter = AsString(args[0], "Fn::Split delimiter");
@@ -273,12 +319,12 @@ public sealed class IntrinsicResolver
 
     private string ResourceType(string logicalId, string context) =>
         (string?)_resources[logicalId]?["Type"]
-        ?? throw new PipelineRunnerException($"{context}: the template has no resource or parameter '{logicalId}'.");
+        ?? throw new LocalAwsException($"{context}: the template has no resource or parameter '{logicalId}'.");
 
     private static string AsString(JsonNode? node, string context) => node switch
     {
         JsonValue value when value.TryGetValue<string>(out var s) => s,
         JsonValue value => value.ToJsonString(),
-        _ => throw new PipelineRunnerException($"{context} must resolve to a string, got {node?.ToJsonString() ?? "null"}."),
+        _ => throw new LocalAwsException($"{context} must resolve to a string, got {node?.ToJsonString() ?? "null"}."),
     };
 }

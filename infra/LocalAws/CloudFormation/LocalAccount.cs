@@ -1,4 +1,4 @@
-namespace CustomerSegmentation.LocalPipelineRunner.CloudFormation;
+namespace CustomerSegmentation.LocalAws.CloudFormation;
 
 /// <summary>The fixed account and region a local run pretends to be in, so ARNs and asset bucket names are stable.</summary>
 public static class LocalAccount
