@@ -5,6 +5,7 @@ using CustomerSegmentation.Infra.Configuration;
 using CustomerSegmentation.Infra.Deployment;
 using CustomerSegmentation.Infra.Notebook;
 using CustomerSegmentation.Infra.Pipelines;
+using CustomerSegmentation.Infra.Recommendations;
 using CustomerSegmentation.Infra.Storage;
 
 namespace CustomerSegmentation.Infra;
@@ -17,8 +18,8 @@ public sealed class SegmentationStackProps : StackProps
 }
 
 /// <summary>
-/// The whole platform in one stack: storage, the notebook environment, the training pipeline, the endpoint
-/// deployment and the API. Construct IDs below are a public contract: renaming one replaces the resource.
+/// The whole platform in one stack: storage, the notebook environment, the training and recommendations pipelines,
+/// the endpoint deployment and the API. Construct IDs below are a public contract: renaming one replaces the resource.
 /// </summary>
 public sealed class SegmentationStack : Stack
 {
@@ -62,6 +63,9 @@ public sealed class SegmentationStack : Stack
             PipelineArn = TrainingPipeline.PipelineArn,
             ScheduleExpression = settings.Pipeline.ScheduleExpression,
             Enabled = settings.Pipeline.ScheduleEnabled,
+            TargetId = "TrainingPipeline",
+            Description = "Starts the training pipeline on its retraining schedule.",
+            RoleDescription = "Lets the retraining schedule start the training pipeline and nothing else.",
         });
         _ = new CfnOutput(this, "PipelineName", new CfnOutputProps
         {
@@ -72,6 +76,24 @@ public sealed class SegmentationStack : Stack
         {
             Value = TrainingPipeline.ModelPackageGroupName,
             Description = "The model registry group that receives every model passing the quality gate.",
+        });
+
+        RecommendationsPipeline = new RecommendationsPipeline(this, "RecommendationsPipeline", new RecommendationsPipelineProps
+        {
+            DataBucket = Storage.DataBucket,
+            ProjectName = settings.ProjectName,
+            Settings = settings.Recommendations,
+            Retention = settings.Storage.Retention,
+        });
+        _ = new CfnOutput(this, "RecommendationsPipelineName", new CfnOutputProps
+        {
+            Value = RecommendationsPipeline.PipelineName,
+            Description = "The SageMaker pipeline that computes and publishes product recommendations for account managers.",
+        });
+        _ = new CfnOutput(this, "RecommendationsTableName", new CfnOutputProps
+        {
+            Value = RecommendationsPipeline.ServingTable.TableName,
+            Description = "The DynamoDB table serving the recommendations: get pk 'pointer' for the latest run, then 'run#<run_id>#customer#<customer_id>'.",
         });
 
         ModelDeployment = new ModelDeployment(this, "ModelDeployment", new ModelDeploymentProps
@@ -153,6 +175,9 @@ public sealed class SegmentationStack : Stack
 
     /// <summary>The EventBridge rule that starts the training pipeline weekly.</summary>
     public PipelineSchedule RetrainingSchedule { get; }
+
+    /// <summary>The recommendations pipeline, its role, model package group, serving table, schedule and alarms.</summary>
+    public RecommendationsPipeline RecommendationsPipeline { get; }
 
     /// <summary>The endpoint deployer, its rollback alarms and event rules, and the endpoint model's role.</summary>
     public ModelDeployment ModelDeployment { get; }

@@ -327,7 +327,7 @@ public sealed class ModelDeploymentTests
             ["DatapointsToAlarm"] = 2,
             ["TreatMissingData"] = "notBreaching",
         });
-        Assert.Equal(2, DefaultTemplate.Value.FindResources("AWS::CloudWatch::Alarm").Count);
+        Assert.Equal(2, DefaultTemplate.Value.FindResources("AWS::CloudWatch::Alarm").Keys.Count(k => k.StartsWith("ModelDeployment", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -225,7 +225,7 @@ public sealed class PipelineDefinitionTests
     [Fact]
     public void ScriptEntrypoint_Script_UnpacksSourceDirAndExecsScriptWithArguments()
     {
-        var json = Render(TrainingPipelineDefinition.ScriptEntrypoint("evaluate"));
+        var json = Render(ScriptProcessing.Entrypoint("evaluate"));
 
         Assert.Equal(
             """["/bin/sh","-c","mkdir -p /opt/ml/processing/code && tar -xzf /opt/ml/processing/input/code/*.gz -C /opt/ml/processing/code && exec python3 /opt/ml/processing/code/evaluate.py \"$@\"","evaluate"]""",

@@ -174,10 +174,10 @@ public sealed class PipelineSchemaTests
         return definition;
     }
 
-    private static EvaluationResults Evaluate(JsonNode definition) =>
+    internal static EvaluationResults Evaluate(JsonNode definition) =>
         Schema.Value.Evaluate(JsonSerializer.SerializeToElement(definition), new EvaluationOptions { OutputFormat = OutputFormat.List });
 
-    private static string Describe(EvaluationResults results) =>
+    internal static string Describe(EvaluationResults results) =>
         string.Join(Environment.NewLine, (results.Details ?? [])
             .Where(d => d.Errors is { Count: > 0 })
             .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation} ({d.EvaluationPath}): {e.Key}: {e.Value}"))
@@ -198,7 +198,7 @@ public sealed class PipelineSchemaTests
         }
     }
 
-    private static void RemoveRegisterModelArgument(JsonNode root, string argument)
+    internal static void RemoveRegisterModelArgument(JsonNode root, string argument)
     {
         foreach (var step in AllSteps(root).Where(s => (string?)s["Type"] == "RegisterModel"))
         {
@@ -206,7 +206,7 @@ public sealed class PipelineSchemaTests
         }
     }
 
-    private static IEnumerable<JsonObject> AllSteps(JsonNode root)
+    internal static IEnumerable<JsonObject> AllSteps(JsonNode root)
     {
         foreach (var step in root["Steps"]!.AsArray().Select(s => s!.AsObject()))
         {
@@ -225,7 +225,7 @@ public sealed class PipelineSchemaTests
     }
 
     // Replaces {"<function>": {...}} with its JSON text: a string stands where the schema expects a string argument.
-    private static void ReplaceFunctionCalls(JsonNode node, string function)
+    internal static void ReplaceFunctionCalls(JsonNode node, string function)
     {
         switch (node)
         {
@@ -288,17 +288,19 @@ internal static class SynthesizedPipeline
 
     public static JsonNode Definition() => Resolve(Default.Value.Body, Default.Value.Template);
 
-    public static JsonNode Definition(Template template)
+    /// <param name="template">The synthesized stack.</param>
+    /// <param name="construct">The id of the construct that holds the pipeline (the start of its logical id).</param>
+    public static JsonNode Definition(Template template, string construct = "TrainingPipeline")
     {
-        var (body, root) = Synthesize(template);
+        var (body, root) = Synthesize(template, construct);
         return Resolve(body, root);
     }
 
-    public static (JsonElement Body, JsonElement Template) Synthesize(Template template)
+    public static (JsonElement Body, JsonElement Template) Synthesize(Template template, string construct = "TrainingPipeline")
     {
         var root = JsonSerializer.SerializeToElement(template.ToJSON());
         var pipeline = root.GetProperty("Resources").EnumerateObject()
-            .Single(r => r.Value.GetProperty("Type").GetString() == "AWS::SageMaker::Pipeline").Value;
+            .Single(r => r.Value.GetProperty("Type").GetString() == "AWS::SageMaker::Pipeline" && r.Name.StartsWith(construct, StringComparison.Ordinal)).Value;
         return (pipeline.GetProperty("Properties").GetProperty("PipelineDefinition").GetProperty("PipelineDefinitionBody"), root);
     }
 

@@ -144,6 +144,30 @@ public sealed class PlatformSettingsTests
         "Context key 'api:webAclArn' is 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/api-acl/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111': expected a regional WAFv2 web ACL ARN such as arn:aws:wafv2:us-east-1:123456789012:regional/webacl/api-acl/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111.")]
     [InlineData("api:webAclArn", "api-acl",
         "Context key 'api:webAclArn' is 'api-acl': expected a regional WAFv2 web ACL ARN such as arn:aws:wafv2:us-east-1:123456789012:regional/webacl/api-acl/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111.")]
+    [InlineData("recommendations:scheduleExpression", "weekly",
+        "Context key 'recommendations:scheduleExpression' is 'weekly': expected an EventBridge schedule expression such as cron(0 5 ? * MON *) or rate(7 days).")]
+    [InlineData("recommendations:scheduleExpression", "cron(0 5 * * MON)",
+        "Context key 'recommendations:scheduleExpression' is 'cron(0 5 * * MON)': expected an EventBridge schedule expression such as cron(0 5 ? * MON *) or rate(7 days).")]
+    [InlineData("recommendations:scheduleEnabled", "weekly",
+        "Context key 'recommendations:scheduleEnabled' is 'weekly': expected true or false.")]
+    [InlineData("recommendations:processingInstanceType", "m5.large",
+        "Context key 'recommendations:processingInstanceType' is 'm5.large': expected a SageMaker instance type such as ml.m5.large.")]
+    [InlineData("recommendations:trainingInstanceType", "ml.m5",
+        "Context key 'recommendations:trainingInstanceType' is 'ml.m5': expected a SageMaker instance type such as ml.m5.large.")]
+    [InlineData("recommendations:ttlDays", "0",
+        "Context key 'recommendations:ttlDays' is '0': expected a whole number from 1 to 3650.")]
+    [InlineData("recommendations:ttlDays", "3651",
+        "Context key 'recommendations:ttlDays' is '3651': expected a whole number from 1 to 3650.")]
+    [InlineData("recommendations:ttlDays", "35.5",
+        "Context key 'recommendations:ttlDays' is '35.5': expected a whole number from 1 to 3650.")]
+    [InlineData("recommendations:minCoverage", "95%",
+        "Context key 'recommendations:minCoverage' is '95%': expected a number from 0 to 1.")]
+    [InlineData("recommendations:minCoverage", "1.5",
+        "Context key 'recommendations:minCoverage' is '1.5': expected a number from 0 to 1.")]
+    [InlineData("recommendations:minAcceptanceRate", "-0.1",
+        "Context key 'recommendations:minAcceptanceRate' is '-0.1': expected a number from 0 to 1.")]
+    [InlineData("recommendations:minAcceptanceRate", "NaN",
+        "Context key 'recommendations:minAcceptanceRate' is 'NaN': expected a number from 0 to 1.")]
     public void FromContext_InvalidValue_FailsNamingKeyValueAndRule(string key, string value, string expected)
     {
         var error = ReadInvalid(new Dictionary<string, object> { [key] = value });

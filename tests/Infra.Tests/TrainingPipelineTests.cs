@@ -20,7 +20,7 @@ public sealed class TrainingPipelineTests
     {
         var template = DefaultTemplate.Value;
 
-        template.ResourceCountIs("AWS::SageMaker::Pipeline", 1);
+        Assert.Single(template.FindResources("AWS::SageMaker::Pipeline").Keys, k => k.StartsWith("TrainingPipeline", StringComparison.Ordinal));
         template.HasResource("AWS::SageMaker::Pipeline", new Dictionary<string, object>
         {
             ["Properties"] = Match.ObjectLike(new Dictionary<string, object>
@@ -52,7 +52,7 @@ public sealed class TrainingPipelineTests
     {
         var template = DefaultTemplate.Value;
 
-        template.ResourceCountIs("AWS::SageMaker::ModelPackageGroup", 1);
+        Assert.Single(template.FindResources("AWS::SageMaker::ModelPackageGroup").Keys, k => k.StartsWith("TrainingPipeline", StringComparison.Ordinal));
         template.HasResourceProperties("AWS::SageMaker::ModelPackageGroup", new Dictionary<string, object>
         {
             ["ModelPackageGroupName"] = "customer-segmentation-models",

@@ -3,6 +3,7 @@ using Constructs;
 using CustomerSegmentation.Infra.Api;
 using CustomerSegmentation.Infra.Deployment;
 using CustomerSegmentation.Infra.Pipelines;
+using CustomerSegmentation.Infra.Recommendations;
 
 namespace CustomerSegmentation.Infra.Configuration;
 
@@ -36,6 +37,9 @@ public sealed partial record PlatformSettings
     /// <summary>The segment API and its proxy function.</summary>
     public required ApiSettings Api { get; init; }
 
+    /// <summary>The recommendations pipeline's schedule, instances, time to live and alarm thresholds.</summary>
+    public required RecommendationsSettings Recommendations { get; init; }
+
     /// <summary>Reads and validates every setting; throws <see cref="ConfigurationException"/> listing all problems.</summary>
     public static PlatformSettings FromContext(Node node)
     {
@@ -53,6 +57,7 @@ public sealed partial record PlatformSettings
             Pipeline = PipelineSettings.Read(read),
             Deployment = DeploymentSettings.Read(read),
             Api = ApiSettings.Read(read),
+            Recommendations = RecommendationsSettings.Read(read),
         };
 
         return read.Errors.Count > 0 ? throw new ConfigurationException(read.Errors) : settings;

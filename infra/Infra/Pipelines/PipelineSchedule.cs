@@ -13,6 +13,15 @@ public sealed class PipelineScheduleProps
     /// <summary>EventBridge schedule expression, e.g. <c>cron(0 3 ? * MON *)</c>.</summary>
     public required string ScheduleExpression { get; init; }
 
+    /// <summary>The rule's target id, naming the pipeline it starts, e.g. <c>TrainingPipeline</c>.</summary>
+    public required string TargetId { get; init; }
+
+    /// <summary>The rule's description: what it starts and why, as the console shows it.</summary>
+    public required string Description { get; init; }
+
+    /// <summary>The description of the role EventBridge assumes to start the pipeline.</summary>
+    public required string RoleDescription { get; init; }
+
     /// <summary>
     /// Whether the rule fires. Default: true. A disabled schedule keeps its rule, in state DISABLED, so the cron stays
     /// visible in the console and turning it back on is a state change rather than a new resource.
@@ -31,7 +40,7 @@ public sealed class PipelineSchedule : Construct
         var role = new Role(this, "Role", new RoleProps
         {
             AssumedBy = new ServicePrincipal("events.amazonaws.com"),
-            Description = "Lets the retraining schedule start the training pipeline and nothing else.",
+            Description = props.RoleDescription,
         });
         role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
         {
@@ -43,14 +52,14 @@ public sealed class PipelineSchedule : Construct
         // the rule is declared at the CloudFormation level with the same target shape that class renders.
         Rule = new CfnRule(this, "Rule", new CfnRuleProps
         {
-            Description = "Starts the training pipeline on its retraining schedule.",
+            Description = props.Description,
             ScheduleExpression = props.ScheduleExpression,
             State = props.Enabled ? "ENABLED" : "DISABLED",
             Targets = new[]
             {
                 new CfnRule.TargetProperty
                 {
-                    Id = "TrainingPipeline",
+                    Id = props.TargetId,
                     Arn = props.PipelineArn,
                     RoleArn = role.RoleArn,
                 },

@@ -140,11 +140,11 @@ public sealed partial record PipelineSettings
     }
 
     [GeneratedRegex(@"^(cron\([^()\s]+( [^()\s]+){5}\)|rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\))$")]
-    private static partial Regex SchedulePattern();
+    internal static partial Regex SchedulePattern();
 
     [GeneratedRegex(@"^P(?=\d|T\d)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")]
     private static partial Regex DurationPattern();
 
     [GeneratedRegex(@"^ml\.[a-z0-9]+\.[a-z0-9]+$")]
-    private static partial Regex InstanceTypePattern();
+    internal static partial Regex InstanceTypePattern();
 }

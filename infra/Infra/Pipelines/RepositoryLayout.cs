@@ -29,4 +29,7 @@ public static class RepositoryLayout
 
     /// <summary><c>scripts/sagemaker</c>: the Python code that runs inside the SageMaker containers.</summary>
     public static DirectoryInfo SageMakerScripts() => new(Path.Combine(Root().FullName, "scripts", "sagemaker"));
+
+    /// <summary><c>scripts/recommendations</c>: the steps of the recommendations pipeline.</summary>
+    public static DirectoryInfo RecommendationsScripts() => new(Path.Combine(Root().FullName, "scripts", "recommendations"));
 }

@@ -69,7 +69,7 @@ public sealed class TrainingPipeline : Construct
             Description = "Runs the training pipeline and the processing and training jobs it starts.",
         });
         ExecutionRole = role;
-        GrantPipelinePermissions(role, props, stack);
+        GrantPipelinePermissions(role, props);
 
         var definition = TrainingPipelineDefinition.Create(new TrainingPipelineInputs
         {
@@ -117,7 +117,7 @@ public sealed class TrainingPipeline : Construct
     /// <summary>sourcedir.tar.gz: the scripts the jobs and the model's container run.</summary>
     public Asset SourceDir { get; }
 
-    private void GrantPipelinePermissions(Role role, TrainingPipelineProps props, Stack stack)
+    private void GrantPipelinePermissions(Role role, TrainingPipelineProps props)
     {
         props.DataBucket.GrantRead(role, "data/*");
         props.ModelBucket.GrantReadWrite(role, "runs/*");
@@ -126,50 +126,9 @@ public sealed class TrainingPipeline : Construct
         props.ModelBucket.GrantRead(role, "deployed/*");
         SourceDir.GrantRead(role);
 
-        string Arn(string resource, string name) =>
-            stack.FormatArn(new ArnComponents { Service = "sagemaker", Resource = resource, ResourceName = name });
-
-        // SageMaker Pipelines names the jobs and models it creates pipelines-<execution id>-<step name>-<random suffix>,
-        // and resource ARNs carry the name in lower case. The execution id and suffix exist only at run time, and long
-        // step names are truncated, so "pipelines-*" is the narrowest pattern that always matches.
-        string[] pipelineResources =
-        [
-            Arn("processing-job", "pipelines-*"),
-            Arn("training-job", "pipelines-*"),
-            Arn("model", "pipelines-*"),
-        ];
-        role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Sid = "RunPipelineJobs",
-            Actions =
-            [
-                "sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob",
-                "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
-                "sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:AddTags",
-            ],
-            Resources = pipelineResources,
-        }));
-
-        // Model package versions are <group>/<version>; the version number is assigned by SageMaker at registration.
-        string[] registryResources = [Arn("model-package-group", ModelPackageGroupName), Arn("model-package", ModelPackageGroupName + "/*")];
-        role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Sid = "RegisterModels",
-            Actions = ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:AddTags"],
-            Resources = registryResources,
-        }));
-
-        role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Sid = "PassRoleToSageMakerJobs",
-            Actions = ["iam:PassRole"],
-            Resources = [role.RoleArn],
-            Conditions = new Dictionary<string, object>
-            {
-                ["StringEquals"] = new Dictionary<string, object> { ["iam:PassedToService"] = "sagemaker.amazonaws.com" },
-            },
-        }));
-
+        var pipelineResources = PipelineJobPermissions.RunJobs(role, createsModels: true);
+        var registryResources = PipelineJobPermissions.RegisterModels(role, ModelPackageGroupName);
+        PipelineJobPermissions.PassRoleToJobs(role);
         if (props.DeployFunctionArn is { } deployFunctionArn)
         {
             role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
@@ -180,44 +139,9 @@ public sealed class TrainingPipeline : Construct
             }));
         }
 
-        role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Sid = "PullSklearnImage",
-            Actions = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            Resources = [SklearnImage.RepositoryArn(this)],
-        }));
-        // ecr:GetAuthorizationToken has no resource type: IAM accepts it only on "*".
-        role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Sid = "EcrLogin",
-            Actions = ["ecr:GetAuthorizationToken"],
-            Resources = ["*"],
-        }));
-
-        var logGroups = stack.FormatArn(new ArnComponents
-        {
-            Service = "logs",
-            Resource = "log-group",
-            ResourceName = "/aws/sagemaker/*",
-            ArnFormat = ArnFormat.COLON_RESOURCE_NAME,
-        });
-        role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Sid = "WriteJobLogs",
-            Actions = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-            Resources = [logGroups],
-        }));
-        // cloudwatch:PutMetricData has no resource type either; the condition limits it to SageMaker's namespaces.
-        role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
-        {
-            Sid = "PublishJobMetrics",
-            Actions = ["cloudwatch:PutMetricData"],
-            Resources = ["*"],
-            Conditions = new Dictionary<string, object>
-            {
-                ["StringLike"] = new Dictionary<string, object> { ["cloudwatch:namespace"] = "/aws/sagemaker/*" },
-            },
-        }));
+        PipelineJobPermissions.PullSklearnImage(role);
+        var logGroups = PipelineJobPermissions.WriteJobLogs(role);
+        PipelineJobPermissions.PublishJobMetrics(role);
 
         var policy = role.Node.FindChild("DefaultPolicy");
         NagAcknowledgements.Add(policy, "AwsSolutions-IAM5",

@@ -49,8 +49,6 @@ public static class TrainingPipelineDefinition
     /// <summary>The property file Evaluate writes and the quality gate reads.</summary>
     public const string EvaluationReport = "EvaluationReport";
 
-    private const string ProcessingCodeFolder = "/opt/ml/processing/input/code";
-
     /// <summary>
     /// The metrics train.py prints as <c>metric: &lt;name&gt;=&lt;value&gt;</c> on every run, recorded by SageMaker per job.
     /// label_stability_ari is left out: it exists only when a deployed baseline does (evaluation.json carries it).
@@ -81,11 +79,11 @@ public static class TrainingPipelineDefinition
         PipelineValue RunUri(string relativePath) =>
             Join.Concat($"s3://{inputs.ModelBucketName}/runs/", ExecutionVariables.PipelineExecutionId, "/" + relativePath);
 
-        var codeInput = new ProcessingInput("code", new S3Input(inputs.SourceDirUri, ProcessingCodeFolder));
+        var codeInput = ScriptProcessing.CodeInput(inputs.SourceDirUri);
         ProcessingArguments Processing(string script, IReadOnlyList<PipelineValue>? arguments, IReadOnlyList<ProcessingInput> dataInputs,
             IReadOnlyList<ProcessingOutput> outputs) => new(
             new ProcessingResources(new InstanceConfig(processingInstanceType.Value, 1, 30)),
-            new AppSpecification(inputs.ImageUri, ScriptEntrypoint(script), arguments),
+            new AppSpecification(inputs.ImageUri, ScriptProcessing.Entrypoint(script), arguments),
             inputs.RoleArn,
             [codeInput, .. dataInputs],
             new ProcessingOutputConfig(outputs),
@@ -216,22 +214,5 @@ public static class TrainingPipelineDefinition
                 minClusterFraction, processingInstanceType, trainingInstanceType, inferenceInstanceType, approvalStatus,
             ],
             [preprocess, train, evaluate, checkQuality]);
-    }
-
-    /// <summary>
-    /// The processing container's entrypoint: unpack sourcedir.tar.gz (it arrives under its asset key, hence the glob),
-    /// then run the script with the container arguments (<c>"$@"</c>; the trailing word becomes <c>$0</c>).
-    /// </summary>
-    public static IReadOnlyList<PipelineValue> ScriptEntrypoint(string script)
-    {
-        const string CodeFolder = "/opt/ml/processing/code";
-        return
-        [
-            "/bin/sh",
-            "-c",
-            string.Create(CultureInfo.InvariantCulture,
-                $"mkdir -p {CodeFolder} && tar -xzf {ProcessingCodeFolder}/*.gz -C {CodeFolder} && exec python3 {CodeFolder}/{script}.py \"$@\""),
-            script,
-        ];
     }
 }

@@ -1,12 +1,15 @@
 namespace CustomerSegmentation.Infra.Pipelines.Definition;
 
-/// <summary>The CreateProcessingJob request of a <see cref="ProcessingStep"/>.</summary>
+/// <summary>
+/// The CreateProcessingJob request of a <see cref="ProcessingStep"/>. <paramref name="ProcessingOutputConfig"/> is null
+/// for a job whose results go elsewhere (a table, say) and that uploads no folder.
+/// </summary>
 public sealed record ProcessingArguments(
     ProcessingResources ProcessingResources,
     AppSpecification AppSpecification,
     PipelineValue RoleArn,
     IReadOnlyList<ProcessingInput> ProcessingInputs,
-    ProcessingOutputConfig ProcessingOutputConfig,
+    ProcessingOutputConfig? ProcessingOutputConfig,
     StoppingCondition StoppingCondition);
 
 /// <summary>The instances a processing job runs on.</summary>

@@ -16,6 +16,9 @@ public abstract record PipelineParameter(string Name)
     /// </summary>
     public Join AsString() => Join.Concat(Value);
 
+    /// <summary>What the parameter means, shown where an execution is started. Default: none.</summary>
+    public string? Description { get; init; }
+
     /// <summary>The definition's <c>Type</c>: String, Integer, Float or Boolean.</summary>
     internal abstract string Type { get; }
 
@@ -84,6 +87,11 @@ internal sealed class PipelineParameterConverter : JsonConverter<PipelineParamet
         writer.WriteStartObject();
         writer.WriteString("Name", value.Name);
         writer.WriteString("Type", value.Type);
+        if (value.Description is { } description)
+        {
+            writer.WriteString(nameof(value.Description), description);
+        }
+
         value.WriteDefault(writer);
         value.WriteExtras(writer);
         writer.WriteEndObject();

@@ -44,7 +44,7 @@ public sealed record ProcessingStep(string Name, ProcessingArguments Arguments) 
     /// <summary><c>Steps.&lt;Name&gt;.ProcessingOutputConfig.Outputs['&lt;output&gt;'].S3Output.S3Uri</c>.</summary>
     public Reference OutputUri(string outputName)
     {
-        if (!Arguments.ProcessingOutputConfig.Outputs.Any(o => o.OutputName == outputName))
+        if (Arguments.ProcessingOutputConfig?.Outputs.Any(o => o.OutputName == outputName) != true)
         {
             throw new ArgumentException($"Step {Name} has no output named '{outputName}'.", nameof(outputName));
         }
