@@ -25,8 +25,7 @@ public sealed partial record PipelineSettings
     /// <summary>
     /// Context <c>pipeline:deployStep</c>; default true: a model that passes the gate is deployed by the pipeline's own
     /// Deploy step. When false the pipeline ends at RegisterModel and models reach the endpoint only through the
-    /// approval event (for teams whose every deployment goes through the registry), and the local runner, which has
-    /// no Lambda step executor yet, can run the definition.
+    /// approval event (for teams whose every deployment goes through the registry).
     /// </summary>
     public bool DeployStep { get; init; } = true;
 
