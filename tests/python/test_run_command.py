@@ -34,7 +34,10 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """True when a new server could listen on the port (connections the run closed may linger in TIME_WAIT, which
+    SO_REUSEADDR, as every server sets it, ignores; a socket still listening does not)."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -169,7 +172,7 @@ def test_run_Serve_AnswersUntilInterruptedThenStopsEverything(tmp_path: Path) ->
             if line.startswith("Serving until Ctrl+C (runner log"):
                 break
         assert any(line.startswith("Serving until Ctrl+C (runner log") for line in lines), "".join(lines[-80:])
-        key = next(line.split("x-api-key: ")[1].rstrip(")\n") for line in lines if line.startswith("API: "))
+        key = next(line.split("x-api-key: ")[1].rstrip(")\n") for line in lines if "(x-api-key: " in line)
         base = "http://127.0.0.1:%d/prod/" % port
 
         with urllib.request.urlopen(base, timeout=30) as page:
