@@ -1,6 +1,5 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using System.Globalization;
+using CustomerSegmentation.LocalAws.Node;
 
 namespace CustomerSegmentation.LocalPipelineRunner.Storage;
 
@@ -10,115 +9,36 @@ namespace CustomerSegmentation.LocalPipelineRunner.Storage;
 /// </summary>
 public sealed class S3rverServer : IDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
-    private readonly Process _process;
-    private readonly string _directory;
+    private readonly NodeServerProcess _server;
 
-    private S3rverServer(Process process, string directory, Uri endpoint)
+    private S3rverServer(NodeServerProcess server)
     {
-        _process = process;
-        _directory = directory;
-        Endpoint = endpoint;
+        _server = server;
     }
 
-    public Uri Endpoint { get; }
+    public Uri Endpoint => _server.Endpoint;
 
     /// <summary>
     /// Finds <c>node_modules/s3rver/bin/s3rver.js</c> in <paramref name="start"/> or one of its parents (the repository
     /// root holds node_modules).
     /// </summary>
-    public static string FindEntryPoint(string start)
-    {
-        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "node_modules", "s3rver", "bin", "s3rver.js");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new PipelineRunnerException(
+    public static string FindEntryPoint(string start) =>
+        NodeServerProcess.FindEntryPoint(start, Path.Combine("s3rver", "bin", "s3rver.js"))
+        ?? throw new PipelineRunnerException(
             $"node_modules/s3rver/bin/s3rver.js was not found in '{start}' or any parent directory; run scripts/setup.sh " +
             "(it installs s3rver from package-lock.json) or pass --s3-endpoint.");
-    }
 
+    /// <exception cref="CustomerSegmentation.LocalAws.LocalAwsException">node is missing, or s3rver exited or did not listen within 30 s.</exception>
     public static async Task<S3rverServer> StartAsync(string entryPoint, CancellationToken cancellationToken)
     {
         var directory = Directory.CreateTempSubdirectory("s3rver-").FullName;
-        var port = FreeLoopbackPort();
-        var start = new ProcessStartInfo("node")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[] { entryPoint, "--directory", directory, "--address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new PipelineRunnerException("node did not start s3rver.");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new PipelineRunnerException($"Could not start 'node {entryPoint}': {e.Message}. Is Node.js installed?", e);
-        }
-
-        var errors = new System.Text.StringBuilder();
-        process.ErrorDataReceived += (_, e) => errors.AppendLine(e.Data);
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        var server = new S3rverServer(process, directory, new Uri($"http://127.0.0.1:{port}"));
-        var deadline = Stopwatch.StartNew();
-        while (!await server.AcceptsConnectionsAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (process.HasExited || deadline.Elapsed > StartTimeout)
-            {
-                server.Dispose();
-                throw new PipelineRunnerException($"s3rver did not start on port {port} within {StartTimeout.TotalSeconds} s: {errors}");
-            }
-
-            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
-        }
-
-        return server;
+        return new(await NodeServerProcess.StartAsync(
+            "s3rver",
+            entryPoint,
+            port => ["--directory", directory, "--address", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--silent"],
+            directory,
+            cancellationToken).ConfigureAwait(false));
     }
 
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private async Task<bool> AcceptsConnectionsAsync(CancellationToken cancellationToken)
-    {
-        using var client = new TcpClient();
-        try
-        {
-            await client.ConnectAsync(Endpoint.Host, Endpoint.Port, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-
-        _process.Dispose();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public void Dispose() => _server.Dispose();
 }
