@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text.Json;
 
 namespace CustomerSegmentation.SegmentProxy;
@@ -39,23 +40,56 @@ public sealed class SegmentModel
 
     private static readonly string[] RawInputs = ["Age", "Income", "Purchases"];
 
+    // Where each feature comes from: an index into the raw inputs, or this for Income / Purchases.
+    private const int SpendingPowerSource = 3;
+
+    private readonly double[] _mean;
+    private readonly double[] _scale;
+    private readonly int[] _featureSources;
+    private readonly bool[] _needsInput;
+    private readonly double[]? _pcaComponents;
+    private readonly double[] _centroids;
+    private readonly double[] _centroidSquaredNorms;
+    private readonly int[] _segmentIds;
+    private readonly FrozenDictionary<int, (string Label, JsonText Json)> _labels;
+
     private SegmentModel(DeployedMarker marker, string[] features, double[] mean, double[] scale, PcaProjection? pca, InputRules rules,
         SegmentProfile[] segments, JsonElement? metrics)
     {
         Marker = marker;
         Features = features;
-        Mean = mean;
-        Scale = scale;
+        _mean = mean;
+        _scale = scale;
         Pca = pca;
         Rules = rules;
         Segments = segments;
         Metrics = metrics;
         InputColumns = [.. RawInputs.Where(column => features.Any(feature => Recipe[feature].Contains(column)))];
-        ModelSpaceCentroids = [.. segments.Select(segment => ToModelSpace(ScaleVector(features.Select(f => segment.Centroid[f]).ToArray())))];
-        _labels = segments.ToDictionary(segment => segment.Id, segment => segment.Label);
-    }
+        _needsInput = [.. RawInputs.Select(InputColumns.Contains)];
+        _featureSources = [.. features.Select(feature => feature == "SpendingPower" ? SpendingPowerSource : Array.IndexOf(RawInputs, feature))];
+        UsesSpendingPower = _featureSources.Contains(SpendingPowerSource);
+        _pcaComponents = pca is null ? null : [.. pca.Components.SelectMany(component => component)];
+        ModelSpaceWidth = pca?.Components.Length ?? features.Length;
+        _centroids = new double[segments.Length * ModelSpaceWidth];
+        _centroidSquaredNorms = new double[segments.Length];
+        var scaled = new double[features.Length];
+        for (var index = 0; index < segments.Length; index++)
+        {
+            for (var column = 0; column < features.Length; column++)
+            {
+                scaled[column] = segments[index].Centroid[features[column]];
+            }
 
-    private readonly Dictionary<int, string> _labels;
+            ScaleInPlace(scaled);
+            var centroid = _centroids.AsSpan(index * ModelSpaceWidth, ModelSpaceWidth);
+            ToModelSpace(scaled, centroid);
+            _centroidSquaredNorms[index] = SquaredNorm(centroid);
+        }
+
+        _segmentIds = [.. segments.Select(segment => segment.Id)];
+        _labels = segments.ToFrozenDictionary(segment => segment.Id, segment => (segment.Label, JsonText.String(segment.Label)));
+        ModelVersionJson = JsonText.String(marker.ModelVersion);
+    }
 
     public DeployedMarker Marker { get; }
 
@@ -66,10 +100,10 @@ public sealed class SegmentModel
     public IReadOnlyList<string> InputColumns { get; }
 
     /// <summary>StandardScaler <c>mean_</c>.</summary>
-    public IReadOnlyList<double> Mean { get; }
+    public IReadOnlyList<double> Mean => _mean;
 
     /// <summary>StandardScaler <c>scale_</c>, zero (or below 10 machine epsilons) replaced by 1.0 as scikit-learn does.</summary>
-    public IReadOnlyList<double> Scale { get; }
+    public IReadOnlyList<double> Scale => _scale;
 
     public PcaProjection? Pca { get; }
 
@@ -80,44 +114,83 @@ public sealed class SegmentModel
     /// <summary>The published metrics document, when the marker names one that exists.</summary>
     public JsonElement? Metrics { get; }
 
-    /// <summary>Segment centroids (in <see cref="Segments"/> order) in the space KMeans was fitted in.</summary>
-    public IReadOnlyList<double[]> ModelSpaceCentroids { get; }
+    /// <summary>The dimension of the space KMeans was fitted in: the PCA's components, or the features.</summary>
+    public int ModelSpaceWidth { get; }
 
-    public string? LabelOf(int segmentId) => _labels.GetValueOrDefault(segmentId);
+    public string? LabelOf(int segmentId) => _labels.TryGetValue(segmentId, out var label) ? label.Label : null;
+
+    /// <summary>The label of <paramref name="segmentId"/> as a JSON value (null for an id the profiles do not have).</summary>
+    internal JsonText LabelJson(int segmentId) => _labels.TryGetValue(segmentId, out var label) ? label.Json : JsonText.Null;
+
+    /// <summary>Whether a feature is income / purchases, which the input rules must keep finite.</summary>
+    internal bool UsesSpendingPower { get; }
+
+    /// <summary>Whether the features need raw input <paramref name="field"/> (0 age, 1 income, 2 purchases).</summary>
+    internal bool NeedsInput(int field) => _needsInput[field];
+
+    /// <summary>The spec's features, in column order, from age, income and purchases (the recipe of segments.compute_features).</summary>
+    internal void ComputeFeatures(ReadOnlySpan<double> raw, Span<double> features)
+    {
+        for (var column = 0; column < _featureSources.Length; column++)
+        {
+            var source = _featureSources[column];
+            features[column] = source == SpendingPowerSource ? raw[1] / raw[2] : raw[source];
+        }
+    }
 
     /// <summary>(x - mean) / scale per column in float64, exactly StandardScaler.transform.</summary>
-    public double[] ScaleVector(double[] features)
+    internal void ScaleInPlace(Span<double> features)
     {
-        var scaled = new double[features.Length];
-        for (var i = 0; i < features.Length; i++)
+        for (var column = 0; column < features.Length; column++)
         {
-            scaled[i] = (features[i] - Mean[i]) / Scale[i];
+            features[column] = (features[column] - _mean[column]) / _scale[column];
         }
-
-        return scaled;
     }
 
     /// <summary>Scaled (pre-PCA) vector to the KMeans space: PCA scores <c>(x - pca.mean_) @ components_.T</c>, or itself.</summary>
-    public double[] ToModelSpace(double[] scaled)
+    internal void ToModelSpace(ReadOnlySpan<double> scaled, Span<double> destination)
     {
-        if (Pca is null)
+        if (_pcaComponents is null)
         {
-            return scaled;
+            scaled.CopyTo(destination);
+            return;
         }
 
-        var scores = new double[Pca.Components.Length];
-        for (var c = 0; c < scores.Length; c++)
+        var mean = Pca!.Mean;
+        for (var component = 0; component < ModelSpaceWidth; component++)
         {
+            var weights = _pcaComponents.AsSpan(component * scaled.Length, scaled.Length);
             var sum = 0.0;
             for (var i = 0; i < scaled.Length; i++)
             {
-                sum += (scaled[i] - Pca.Mean[i]) * Pca.Components[c][i];
+                sum += (scaled[i] - mean[i]) * weights[i];
             }
 
-            scores[c] = sum;
+            destination[component] = sum;
+        }
+    }
+
+    /// <summary>The segment centroids (in <see cref="Segments"/> order) in the space KMeans was fitted in, one after the other.</summary>
+    internal ReadOnlySpan<double> Centroids => _centroids;
+
+    /// <summary>|c|^2 of each of <see cref="Centroids"/>, summed in column order.</summary>
+    internal ReadOnlySpan<double> CentroidSquaredNorms => _centroidSquaredNorms;
+
+    /// <summary><see cref="DeployedMarker.ModelVersion"/> as a JSON string.</summary>
+    internal JsonText ModelVersionJson { get; }
+
+    /// <summary>The id of segment <paramref name="index"/> (in <see cref="Segments"/> order).</summary>
+    internal int SegmentId(int index) => _segmentIds[index];
+
+    internal static double SquaredNorm(ReadOnlySpan<double> vector)
+    {
+        var sum = 0.0;
+        foreach (var value in vector)
+        {
+            sum += value * value;
         }
 
-        return scores;
+        return sum;
     }
 
     /// <summary>Builds the model from the three documents; a document that does not fit throws <see cref="ModelDocumentException"/>.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -15,31 +16,105 @@ namespace CustomerSegmentation.SegmentProxy;
 public sealed class SegmentProxyFunction(ProxySettings settings, DeployedModelSource models, ISegmentEndpoint? endpoint, TimeProvider time)
 {
     private const string JsonContentType = "application/json";
-    private static readonly Lazy<string> ExplorerPage = new(LoadExplorerPage);
+    private const int DocumentCapacity = 4096;
+    private static readonly Lazy<byte[]> ExplorerPage = new(LoadExplorerPage);
 
-    /// <summary>The Lambda entry point: the proxy event in, the proxy response out.</summary>
+    private static readonly ReadOnlyDictionary<string, string> JsonHeaders = new(new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Content-Type"] = JsonContentType,
+        ["Cache-Control"] = "no-store",
+    });
+
+    /// <summary>
+    /// The Lambda entry point: the proxy event in, the proxy response out. The event is read straight from its bytes and
+    /// the response written into one pooled buffer, body first: a POST /segment answer goes there as it is written,
+    /// already escaped, before its status and headers are known.
+    /// </summary>
     public async Task<Stream> HandleAsync(Stream input, LambdaInvocationContext context, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(context);
-        var request = await JsonSerializer.DeserializeAsync(input, APIGatewayEventsJsonContext.Default.APIGatewayProxyRequest, cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidOperationException("The event is 'null', not an API Gateway proxy event.");
-        var response = await HandleAsync(request, context.Logger, cancellationToken).ConfigureAwait(false);
-        return new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(response, APIGatewayEventsJsonContext.Default.APIGatewayProxyResponse));
+        using var request = await ReadEventAsync(input, cancellationToken).ConfigureAwait(false);
+        // A batch answer is a little larger than its request body: room for both saves copying the buffer as it grows.
+        var document = new PooledBuffer(Math.Max(DocumentCapacity, 2 * request.BodyText.Length));
+        try
+        {
+            document.Write("""{"body":"""u8);
+            var bodyStart = document.Length;
+            var reply = await ServeAsync(request, context.Logger, document, cancellationToken).ConfigureAwait(false);
+            if (reply.Body is { } plain)
+            {
+                document.Truncate(bodyStart);
+                document.Write("\""u8);
+                JsonText.Embed(plain.Span, document);
+                document.Write("\""u8);
+            }
+
+            document.Write(""","statusCode":"""u8);
+            reply.StatusCode.TryFormat(document.GetSpan(11), out var written, default, CultureInfo.InvariantCulture);
+            document.Advance(written);
+            document.Write(""","headers":{"""u8);
+            var first = true;
+            foreach (var (name, value) in reply.Headers)
+            {
+                document.Write(first ? ""u8 : ","u8);
+                JsonText.WriteString(name, document);
+                document.Write(":"u8);
+                JsonText.WriteString(value, document);
+                first = false;
+            }
+
+            document.Write("""},"isBase64Encoded":false}"""u8);
+            return document.DetachAsStream();
+        }
+        finally
+        {
+            document.Dispose();
+        }
     }
 
     public async Task<APIGatewayProxyResponse> HandleAsync(APIGatewayProxyRequest request, LambdaLogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(logger);
+        using var proxyEvent = ProxyEvent.From(request);
+        var reply = await ServeAsync(proxyEvent, logger, null, cancellationToken).ConfigureAwait(false);
+        return new APIGatewayProxyResponse { StatusCode = reply.StatusCode, Headers = reply.Headers, Body = Encoding.UTF8.GetString(reply.Body!.Value.Span) };
+    }
+
+    private async Task<ProxyEvent> ReadEventAsync(Stream input, CancellationToken cancellationToken)
+    {
+        var readOrigin = settings.CorsAllowedOrigins.Count > 0;
+        if (input is MemoryStream memory && memory.TryGetBuffer(out var buffered))
+        {
+            return ProxyEvent.Read(buffered.AsSpan((int)memory.Position), readOrigin);
+        }
+
+        using var copy = new PooledBuffer(DocumentCapacity);
+        int read;
+        while ((read = await input.ReadAsync(copy.GetMemory(DocumentCapacity), cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            copy.Advance(read);
+        }
+
+        return ProxyEvent.Read(copy.Written, readOrigin);
+    }
+
+    /// <summary>
+    /// Routes one request. With <paramref name="embeddedBody"/>, a POST /segment answer is written there, escaped as the
+    /// content of a JSON string, and the reply has no <see cref="Reply.Body"/>; every other body comes back plain.
+    /// </summary>
+    private async Task<Reply> ServeAsync(ProxyEvent request, LambdaLogger logger, PooledBuffer? embeddedBody, CancellationToken cancellationToken)
+    {
         var log = new RequestLog(time);
         var method = request.HttpMethod?.ToUpperInvariant() ?? "";
         var route = Route(request);
-        APIGatewayProxyResponse response;
+        Reply reply;
         try
         {
-            response = (route, method) switch
+            reply = (route, method) switch
             {
-                ("/segment", "POST") => await SegmentAsync(request, log, cancellationToken).ConfigureAwait(false),
+                ("/segment", "POST") => await SegmentAsync(request, log, embeddedBody, cancellationToken).ConfigureAwait(false),
                 ("/segments", "GET") => await SegmentsAsync(log, cancellationToken).ConfigureAwait(false),
                 ("/", "GET") => Html(ExplorerPage.Value),
                 ("/segment", _) => MethodNotAllowed(method, "POST"),
@@ -50,32 +125,32 @@ public sealed class SegmentProxyFunction(ProxySettings settings, DeployedModelSo
         catch (RequestException exception)
         {
             log.ErrorField = exception.Field;
-            response = Error(400, exception.Field, exception.Message);
+            reply = Error(400, exception.Field, exception.Message);
         }
         catch (ServiceUnavailableException exception)
         {
-            response = Error(503, null, exception.Message, ("Retry-After", ((int)ProxySettings.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
+            reply = Error(503, null, exception.Message, ("Retry-After", ((int)ProxySettings.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
             log.Detail = exception.Message;
         }
         catch (BadEndpointAnswerException exception)
         {
-            response = Error(502, null, exception.Message);
+            reply = Error(502, null, exception.Message);
             log.Detail = exception.Message;
         }
 
-        response = WithCors(request, response);
+        reply = WithCors(request, reply);
         logger.Information("Request served.",
-            ("method", method), ("route", route), ("statusCode", response.StatusCode), ("outcome", Outcome(response.StatusCode)),
+            ("method", method), ("route", route), ("statusCode", reply.StatusCode), ("outcome", Outcome(reply.StatusCode)),
             ("errorField", log.ErrorField), ("detail", log.Detail), ("rows", log.Rows), ("scoredBy", log.ScoredBy),
             ("modelVersion", log.ModelVersion), ("parseMs", log.Parse), ("modelMs", log.Model), ("scaleMs", log.Scale), ("endpointMs", log.Endpoint),
             ("totalMs", log.Total));
-        return response;
+        return reply;
     }
 
-    private async Task<APIGatewayProxyResponse> SegmentAsync(APIGatewayProxyRequest request, RequestLog log, CancellationToken cancellationToken)
+    private async Task<Reply> SegmentAsync(ProxyEvent request, RequestLog log, PooledBuffer? embeddedBody, CancellationToken cancellationToken)
     {
-        var body = SegmentRequest.BodyBytes(request.Body, request.IsBase64Encoded);
-        var parsed = SegmentRequest.Parse(body, settings.MaxBatchSize, settings.MaxBodyBytes);
+        var body = SegmentRequest.BodyBytes(request.BodyText, request.IsBase64Encoded);
+        var parsed = SegmentRequest.Parse(body.Span, settings.MaxBatchSize, settings.MaxBodyBytes);
         log.Rows = parsed.Count;
         log.Parse = log.Lap();
         var model = await models.GetAsync(cancellationToken).ConfigureAwait(false);
@@ -88,38 +163,20 @@ public sealed class SegmentProxyFunction(ProxySettings settings, DeployedModelSo
         log.ScoredBy = scoredBy;
         log.Detail = fallbackReason;
 
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        if (embeddedBody is not null)
         {
-            writer.WriteStartObject();
-            writer.WriteStartArray("predictions");
-            foreach (var prediction in predictions)
-            {
-                writer.WriteStartObject();
-                writer.WriteNumber("closest_cluster", prediction.ClosestCluster);
-                writer.WriteNumber("distance_to_cluster", prediction.DistanceToCluster);
-                writer.WriteString("segment_label", model.LabelOf(prediction.ClosestCluster));
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
-            writer.WriteString("endpoint", EndpointName(model));
-            writer.WriteString("model_version", model.Marker.ModelVersion);
-            writer.WriteNumber("features_processed", predictions.Length);
-            writer.WriteString("scored_by", scoredBy);
-            if (fallbackReason is not null)
-            {
-                writer.WriteBoolean("fallback", true);
-                writer.WriteString("fallback_reason", fallbackReason);
-            }
-
-            writer.WriteEndObject();
+            embeddedBody.Write("\""u8);
+            SegmentAnswer.Write(embeddedBody, predictions, model, EndpointName(model), scoredBy, fallbackReason, embedded: true);
+            embeddedBody.Write("\""u8);
+            return new Reply(200, JsonHeaders, null);
         }
 
-        return Json(200, buffer.ToArray());
+        using var plain = new PooledBuffer(DocumentCapacity);
+        SegmentAnswer.Write(plain, predictions, model, EndpointName(model), scoredBy, fallbackReason, embedded: false);
+        return Json(200, plain.Written.ToArray());
     }
 
-    private async Task<(Prediction[] Predictions, string ScoredBy, string? FallbackReason)> ScoreAsync(double[][] scaled, SegmentModel model,
+    private async Task<(Prediction[] Predictions, string ScoredBy, string? FallbackReason)> ScoreAsync(FeatureMatrix scaled, SegmentModel model,
         CancellationToken cancellationToken)
     {
         if (settings.Mode == ServingMode.Centroids)
@@ -140,7 +197,7 @@ public sealed class SegmentProxyFunction(ProxySettings settings, DeployedModelSo
 
     private string? EndpointName(SegmentModel model) => settings.Mode == ServingMode.Centroids ? null : settings.EndpointName ?? model.Marker.EndpointName;
 
-    private async Task<APIGatewayProxyResponse> SegmentsAsync(RequestLog log, CancellationToken cancellationToken)
+    private async Task<Reply> SegmentsAsync(RequestLog log, CancellationToken cancellationToken)
     {
         var model = await models.GetAsync(cancellationToken).ConfigureAwait(false);
         log.ModelVersion = model.Marker.ModelVersion;
@@ -214,31 +271,28 @@ public sealed class SegmentProxyFunction(ProxySettings settings, DeployedModelSo
     /// Retry-After). <c>Vary: Origin</c> goes on every answer once CORS is on, because the same URL then answers differently
     /// per origin and a cache must not hand one origin's answer to another.
     /// </summary>
-    private APIGatewayProxyResponse WithCors(APIGatewayProxyRequest request, APIGatewayProxyResponse response)
+    private Reply WithCors(ProxyEvent request, Reply reply)
     {
         if (settings.CorsAllowedOrigins.Count == 0)
         {
-            return response;
+            return reply;
         }
 
-        var headers = new Dictionary<string, string>(response.Headers ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase)
+        var headers = new Dictionary<string, string>(reply.Headers, StringComparer.OrdinalIgnoreCase)
         {
             ["Vary"] = "Origin",
         };
         // Compared exactly, as API Gateway's preflight does: browsers send an origin's scheme and host in lower case.
-        if (Header(request, "Origin") is { } origin && settings.CorsAllowedOrigins.Contains(origin, StringComparer.Ordinal))
+        if (request.Origin is { } origin && settings.CorsAllowedOrigins.Contains(origin, StringComparer.Ordinal))
         {
             headers["Access-Control-Allow-Origin"] = origin;
             headers["Access-Control-Expose-Headers"] = "Retry-After";
         }
 
-        return response with { Headers = headers };
+        return reply with { Headers = headers };
     }
 
-    private static string? Header(APIGatewayProxyRequest request, string name) =>
-        request.Headers?.FirstOrDefault(header => string.Equals(header.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
-
-    private static string Route(APIGatewayProxyRequest request)
+    private static string Route(ProxyEvent request)
     {
         var path = request.Resource is { Length: > 0 } resource && !resource.Contains('{', StringComparison.Ordinal) ? resource : request.Path ?? "/";
         var trimmed = path.TrimEnd('/');
@@ -253,10 +307,10 @@ public sealed class SegmentProxyFunction(ProxySettings settings, DeployedModelSo
         _ => "failed",
     };
 
-    private static APIGatewayProxyResponse MethodNotAllowed(string method, string allowed) =>
+    private static Reply MethodNotAllowed(string method, string allowed) =>
         Error(405, "method", $"{(method.Length == 0 ? "this method" : method)} is not allowed here; use {allowed}", ("Allow", allowed));
 
-    private static APIGatewayProxyResponse Error(int statusCode, string? field, string message, params (string Name, string Value)[] headers)
+    private static Reply Error(int statusCode, string? field, string message, params (string Name, string Value)[] headers)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
@@ -274,37 +328,43 @@ public sealed class SegmentProxyFunction(ProxySettings settings, DeployedModelSo
         return Json(statusCode, buffer.ToArray(), headers);
     }
 
-    private static APIGatewayProxyResponse Json(int statusCode, byte[] body, params (string Name, string Value)[] headers)
+    private static Reply Json(int statusCode, byte[] body, params (string Name, string Value)[] headers)
     {
-        var all = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["Content-Type"] = JsonContentType, ["Cache-Control"] = "no-store" };
+        if (headers.Length == 0)
+        {
+            return new Reply(statusCode, JsonHeaders, body);
+        }
+
+        var all = new Dictionary<string, string>(JsonHeaders, StringComparer.OrdinalIgnoreCase);
         foreach (var (name, value) in headers)
         {
             all[name] = value;
         }
 
-        return new APIGatewayProxyResponse { StatusCode = statusCode, Headers = all, Body = Encoding.UTF8.GetString(body) };
+        return new Reply(statusCode, all, body);
     }
 
-    private static APIGatewayProxyResponse Html(string page) => new()
+    private static Reply Html(byte[] page) => new(200, new Dictionary<string, string>
     {
-        StatusCode = 200,
-        Headers = new Dictionary<string, string>
-        {
-            ["Content-Type"] = "text/html; charset=utf-8",
-            ["Cache-Control"] = "no-cache",
-            // The page is self-contained: nothing but its own inline script and style and this API may load.
-            ["Content-Security-Policy"] = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:",
-        },
-        Body = page,
-    };
+        ["Content-Type"] = "text/html; charset=utf-8",
+        ["Cache-Control"] = "no-cache",
+        // The page is self-contained: nothing but its own inline script and style and this API may load.
+        ["Content-Security-Policy"] = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:",
+    }, page);
 
-    private static string LoadExplorerPage()
+    private static byte[] LoadExplorerPage()
     {
         using var stream = typeof(SegmentProxyFunction).Assembly.GetManifestResourceStream("ExplorerPage.html")
             ?? throw new InvalidOperationException("ExplorerPage.html is not embedded in the assembly.");
         using var reader = new StreamReader(stream, Encoding.UTF8);
-        return reader.ReadToEnd();
+        return Encoding.UTF8.GetBytes(reader.ReadToEnd());
     }
+
+    /// <summary>
+    /// An answer before it is framed as an API Gateway response. <see cref="Body"/> is the plain body; null when the body
+    /// was written, escaped, into the Lambda response document already.
+    /// </summary>
+    private sealed record Reply(int StatusCode, IReadOnlyDictionary<string, string> Headers, ReadOnlyMemory<byte>? Body);
 
     /// <summary>Per-request figures for the one log line.</summary>
     private sealed class RequestLog(TimeProvider time)

@@ -28,51 +28,59 @@ public enum ServingMode
 /// </summary>
 public static class CentroidScorer
 {
-    public static Prediction[] Score(double[][] scaled, SegmentModel model)
+    public static Prediction[] Score(FeatureMatrix scaled, SegmentModel model)
     {
         ArgumentNullException.ThrowIfNull(scaled);
         ArgumentNullException.ThrowIfNull(model);
-        var centroids = model.ModelSpaceCentroids;
-        var centroidNorms = centroids.Select(SquaredNorm).ToArray();
+        var segments = model.Segments.Count;
+        var width = model.ModelSpaceWidth;
+        var centroids = model.Centroids;
+        var centroidNorms = model.CentroidSquaredNorms;
         var predictions = new Prediction[scaled.Length];
+        // At most four features (the recipe knows four), so at most four PCA components.
+        Span<double> projected = stackalloc double[width];
         for (var row = 0; row < scaled.Length; row++)
         {
-            var x = model.ToModelSpace(scaled[row]);
-            var xx = SquaredNorm(x);
+            scoped ReadOnlySpan<double> x = scaled[row];
+            if (model.Pca is not null)
+            {
+                model.ToModelSpace(x, projected);
+                x = projected;
+            }
+
+            var xx = SegmentModel.SquaredNorm(x);
             var best = -1;
             var bestDistance = double.PositiveInfinity;
-            for (var c = 0; c < centroids.Count; c++)
+            var bestSquared = double.PositiveInfinity;
+            for (var c = 0; c < segments; c++)
             {
+                var centroid = centroids.Slice(c * width, width);
                 var dot = 0.0;
                 for (var i = 0; i < x.Length; i++)
                 {
-                    dot += x[i] * centroids[c][i];
+                    dot += x[i] * centroid[i];
                 }
 
                 var squared = Math.Max(-2 * dot + xx + centroidNorms[c], 0);
+                // Square roots keep order, so a centroid not nearer before one cannot be nearer after it: no root needed.
+                if (best >= 0 && !(squared < bestSquared))
+                {
+                    continue;
+                }
+
                 var distance = Math.Sqrt(squared);
                 if (best < 0 || distance < bestDistance)
                 {
                     best = c;
                     bestDistance = distance;
+                    bestSquared = squared;
                 }
             }
 
-            predictions[row] = new Prediction(model.Segments[best].Id, bestDistance);
+            predictions[row] = new Prediction(model.SegmentId(best), bestDistance);
         }
 
         return predictions;
-    }
-
-    private static double SquaredNorm(double[] vector)
-    {
-        var sum = 0.0;
-        foreach (var value in vector)
-        {
-            sum += value * value;
-        }
-
-        return sum;
     }
 }
 
@@ -93,7 +101,7 @@ public sealed class BadEndpointAnswerException(string message) : Exception(messa
 /// </summary>
 public static class EndpointScorer
 {
-    public static async Task<Prediction[]> ScoreAsync(ISegmentEndpoint endpoint, string endpointName, double[][] scaled, CancellationToken cancellationToken)
+    public static async Task<Prediction[]> ScoreAsync(ISegmentEndpoint endpoint, string endpointName, FeatureMatrix scaled, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(scaled);
@@ -119,7 +127,7 @@ public static class EndpointScorer
     }
 
     /// <summary>The request body: scaled rows under <c>instances</c>, numbers in shortest round-trip form.</summary>
-    public static byte[] Payload(double[][] scaled)
+    public static byte[] Payload(FeatureMatrix scaled)
     {
         ArgumentNullException.ThrowIfNull(scaled);
         using var buffer = new MemoryStream();
@@ -127,10 +135,10 @@ public static class EndpointScorer
         {
             writer.WriteStartObject();
             writer.WriteStartArray("instances");
-            foreach (var row in scaled)
+            for (var row = 0; row < scaled.Length; row++)
             {
                 writer.WriteStartArray();
-                foreach (var value in row)
+                foreach (var value in scaled[row])
                 {
                     writer.WriteNumberValue(value);
                 }

@@ -88,13 +88,13 @@ public sealed class LambdaRuntimeTests : IDisposable
     }
 
     [Fact]
-    public async Task InvokeOnceAsync_DeadlinePasses_CancelsTheHandlerTokenAtTheDeadline()
+    public async Task InvokeOnce_DeadlinePasses_CancelsTheHandlerTokenAtTheDeadline()
     {
         TimeSpan? remainingAtStart = null;
         var watch = new Stopwatch();
         var requestId = _api.Enqueue("{}", timeout: TimeSpan.FromMilliseconds(800));
 
-        await _runtime.InvokeOnceAsync(async (_, context, cancellationToken) =>
+        _runtime.InvokeOnce(async (_, context, cancellationToken) =>
         {
             remainingAtStart = context.RemainingTime;
             watch.Start();
@@ -120,7 +120,7 @@ public sealed class LambdaRuntimeTests : IDisposable
     }
 
     [Fact]
-    public async Task InvokeOnceAsync_TraceHeaders_SetTheTraceVariablePerInvocation()
+    public async Task InvokeOnce_TraceHeaders_SetTheTraceVariablePerInvocation()
     {
         LambdaHandler handler = (_, context, _) => Task.FromResult<Stream>(new MemoryStream(Encoding.UTF8.GetBytes(
             $"{Environment.GetEnvironmentVariable(LambdaRuntime.TraceIdVariable)}|{context.TraceId}")));
@@ -130,7 +130,7 @@ public sealed class LambdaRuntimeTests : IDisposable
 
         for (var i = 0; i < 3; i++)
         {
-            await _runtime.InvokeOnceAsync(handler);
+            _runtime.InvokeOnce(handler);
         }
 
         Assert.Equal("Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1|Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1",
@@ -156,6 +156,60 @@ public sealed class LambdaRuntimeTests : IDisposable
         Assert.Equal(202, (int)first.StatusCode);
         Assert.Equal(403, (int)second.StatusCode);
         Assert.Equal([$"response posted for request id '{requestId}', which was already answered"], _api.ProtocolViolations);
+    }
+
+    [Fact]
+    public async Task InvokeOnce_LargeEvent_IsHandedOverWholeWithItsBufferAndTheAnswersBufferIsPosted()
+    {
+        var payload = "{\"data\":\"" + new string('x', 3 * 1024 * 1024) + "\"}";
+        var requestId = _api.Enqueue(payload);
+        var sawBuffer = false;
+
+        _runtime.InvokeOnce((input, _, _) =>
+        {
+            sawBuffer = input is MemoryStream memory && memory.TryGetBuffer(out var buffer) && buffer.Count == payload.Length;
+            var answer = new MemoryStream();
+            answer.Write("prefix-to-skip|"u8);
+            answer.Write(Encoding.UTF8.GetBytes($"{input.Length}"));
+            answer.Position = "prefix-to-skip|".Length;
+            return Task.FromResult<Stream>(answer);
+        });
+
+        var outcome = await _api.WaitForOutcomeAsync(requestId);
+        Assert.True(sawBuffer, "the handler's input did not expose the whole event as one buffer");
+        Assert.Equal(payload.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), outcome.BodyText);
+        _api.ThrowIfProtocolViolated();
+    }
+
+    [Fact]
+    public async Task InvokeOnce_AnswerInAStreamOfAnotherKind_IsPostedWhole()
+    {
+        var requestId = _api.Enqueue("{}");
+
+        _runtime.InvokeOnce((_, _, _) => Task.FromResult<Stream>(new BufferedStream(new MemoryStream("answered"u8.ToArray()))));
+
+        Assert.Equal("answered", (await _api.WaitForOutcomeAsync(requestId)).BodyText);
+        _api.ThrowIfProtocolViolated();
+    }
+
+    [Fact]
+    public async Task RunAsync_ManyEvents_AreAnsweredInOrderOverTheSameLoop()
+    {
+        using var stop = new CancellationTokenSource();
+        var ids = Enumerable.Range(0, 50).Select(index => _api.Enqueue($"{{\"n\":{index}}}")).ToList();
+        var loop = _runtime.RunAsync((_, _) => Task.FromResult<LambdaHandler>((input, _, _) =>
+            Task.FromResult<Stream>(new MemoryStream(Encoding.UTF8.GetBytes(new StreamReader(input).ReadToEnd())))), stop.Token);
+
+        var answers = new List<string>();
+        foreach (var id in ids)
+        {
+            answers.Add((await _api.WaitForOutcomeAsync(id)).BodyText);
+        }
+
+        await stop.CancelAsync();
+        Assert.Equal(0, await loop.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(Enumerable.Range(0, 50).Select(index => $"{{\"n\":{index}}}"), answers);
+        _api.ThrowIfProtocolViolated();
     }
 
     private List<JsonElement> LogLines() =>

@@ -112,7 +112,7 @@ public sealed class ProxyBootstrapTests(ProxyBootstrapFixture fixture, ITestOutp
         api.ThrowIfProtocolViolated();
         var invocation = Assert.Single(runtime.Requests);
         Assert.Equal("""{"instances":[[1,-1.5,1],[-1,-1,-2]]}""", Encoding.UTF8.GetString(invocation.Body));
-        var lines = bootstrap.LogLines();
+        var lines = bootstrap.StopAndReadLog();
         Assert.Single(lines, line => line.GetProperty("message").GetString() == "Deployed model loaded.");
         Assert.Equal(4, lines.Count(line => line.GetProperty("message").GetString() == "Request served."));
     }
@@ -174,7 +174,7 @@ public sealed class ProxyBootstrapTests(ProxyBootstrapFixture fixture, ITestOutp
             Assert.Equal(200, response.StatusCode);
         }
 
-        var handlerTimes = bootstrap.LogLines().Where(line => line.GetProperty("message").GetString() == "Request served.")
+        var handlerTimes = bootstrap.StopAndReadLog().Where(line => line.GetProperty("message").GetString() == "Request served.")
             .Skip(1).Select(line => line.GetProperty("totalMs").GetDouble()).Order().ToList();
         roundTrips.Sort();
         output.WriteLine($"first request (start-up + model load from s3rver): {firstRequest.TotalMilliseconds:F1} ms");

@@ -8,7 +8,8 @@ namespace CustomerSegmentation.Lambdas.Tests.SegmentProxy;
 
 /// <summary>
 /// Seeded random and malformed POST /segment bodies through the whole handler: nothing a caller sends may produce a 5xx
-/// or an exception, every 4xx names a field ("body" when the body is not JSON), and no answer leaks internals.
+/// or an exception, every 4xx names a field ("body" when the body is not JSON), no answer leaks internals, and the Lambda
+/// entry point (the event's bytes) answers exactly as the request object is answered.
 /// </summary>
 public sealed class SegmentFuzzTests
 {
@@ -47,7 +48,7 @@ public sealed class SegmentFuzzTests
             }
 
             counts[response.StatusCode] = counts.GetValueOrDefault(response.StatusCode) + 1;
-            var problem = Check(response, bodyBytes);
+            var problem = Check(response, bodyBytes) ?? await SameThroughTheLambdaEntryPointAsync(harness, request, response);
             if (problem is not null)
             {
                 failures.Add($"#{i} {problem}: {response.StatusCode} {response.Body} for body {Show(bodyBytes)}");
@@ -101,6 +102,20 @@ public sealed class SegmentFuzzTests
         }
 
         return IsJson(body) || name == "body" ? null : "unparseable input not reported as 'body'";
+    }
+
+    /// <summary>The event's bytes through the Lambda entry point must give the very answer the request object got.</summary>
+    private static async Task<string?> SameThroughTheLambdaEntryPointAsync(ProxyHarness harness, APIGatewayProxyRequest request, APIGatewayProxyResponse expected)
+    {
+        try
+        {
+            var (response, _) = await harness.InvokeAsync(JsonSerializer.SerializeToUtf8Bytes(request, APIGatewayEventsJsonContext.Default.APIGatewayProxyRequest));
+            return LambdaEntryPoint.Show(response) == LambdaEntryPoint.Show(expected) ? null : $"a different answer through the Lambda entry point: {response.StatusCode} {response.Body}";
+        }
+        catch (Exception exception)
+        {
+            return $"the Lambda entry point threw {exception.GetType().Name}: {exception.Message}";
+        }
     }
 
     private static bool IsJson(byte[] body)

@@ -591,6 +591,199 @@ public sealed class SegmentProxyFunctionTests
     }
 
     /// <summary>
+    /// An event as API Gateway's REST proxy integration sends it, with the members the handler skips, its body as a JSON
+    /// string (escaped) and the origin header in lower case, as HTTP/2 clients send it.
+    /// </summary>
+    private static byte[] ProxyEventJson(string method, string path, string? body, bool isBase64Encoded = false, string? origin = null)
+    {
+        var headers = new Dictionary<string, string> { ["Accept"] = "*/*", ["content-type"] = "application/json", ["X-Forwarded-For"] = "203.0.113.9" };
+        if (origin is not null)
+        {
+            headers["origin"] = origin;
+        }
+
+        return Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new APIGatewayProxyRequest
+        {
+            Resource = path,
+            Path = path,
+            HttpMethod = method,
+            Headers = headers,
+            MultiValueHeaders = headers.ToDictionary(header => header.Key, header => (IReadOnlyList<string>)[header.Value]),
+            QueryStringParameters = new Dictionary<string, string> { ["debug"] = "1" },
+            RequestContext = new ProxyRequestContext
+            {
+                RequestId = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+                Stage = "prod",
+                ResourcePath = path,
+                HttpMethod = method,
+                AccountId = "123456789012",
+                ApiId = "1234567890",
+                Identity = new RequestIdentity { SourceIp = "203.0.113.9", UserAgent = "curl/8.5.0" },
+            },
+            Body = body,
+            IsBase64Encoded = isBase64Encoded,
+        }, APIGatewayEventsJsonContext.Default.APIGatewayProxyRequest));
+    }
+
+    [Theory]
+    [InlineData("POST", "/segment", TwoCustomers, false)]
+    [InlineData("POST", "/segment", """{"age":60,"income":100000,"purchases":30}""", false)]
+    [InlineData("POST", "/segment", """{"features":[[-1.14,-1.13,0.68]]}""", false)]
+    [InlineData("POST", "/segment", """{"customers":[{"age":34,"income":"lots"}]}""", false)]
+    [InlineData("POST", "/segment", "{\"customers\":[{\"\u00e4ge\":1}]}", false)]
+    [InlineData("POST", "/segment", """{"customers":[{"age":34,"income":72000,"purchases":12""", false)]
+    [InlineData("POST", "/segment", "eyJhZ2UiOjMwLCJpbmNvbWUiOjQwMDAwLCJwdXJjaGFzZXMiOjEwfQ==", true)]
+    [InlineData("POST", "/segment", "not base64!", true)]
+    [InlineData("POST", "/segment", null, false)]
+    [InlineData("GET", "/segments", null, false)]
+    [InlineData("GET", "/", null, false)]
+    [InlineData("DELETE", "/segments", null, false)]
+    [InlineData("GET", "/admin", null, false)]
+    public async Task HandleAsync_LambdaEvent_AnswersExactlyAsForTheRequestObject(string method, string path, string? body, bool isBase64Encoded)
+    {
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers), ServingMode.EndpointWithFallback, corsAllowedOrigins: Origins);
+        var eventJson = ProxyEventJson(method, path, body, isBase64Encoded, Origins[1]);
+        var request = JsonSerializer.Deserialize(eventJson, APIGatewayEventsJsonContext.Default.APIGatewayProxyRequest)!;
+
+        var (fromEvent, _) = await harness.InvokeAsync(eventJson);
+        var fromObject = await harness.SendAsync(request);
+
+        Assert.Equal(LambdaEntryPoint.Show(fromObject), LambdaEntryPoint.Show(fromEvent));
+        Assert.Equal(Origins[1], fromEvent.Headers!["Access-Control-Allow-Origin"]);
+        Assert.False(fromEvent.IsBase64Encoded);
+    }
+
+    [Theory]
+    [InlineData(ServingMode.Centroids)]
+    [InlineData(ServingMode.Endpoint)]
+    public async Task HandleAsync_BatchAtTheLimit_AnswersEveryCustomerAsForTheRequestObject(ServingMode mode)
+    {
+        var random = new Random(5);
+        var body = "{\"customers\":[" + string.Join(",", Enumerable.Range(0, 1000).Select(_ => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{{\"age\":{random.NextDouble() * 100:R},\"income\":{random.NextDouble() * 2e5:R},\"purchases\":{random.Next(1, 80)}}}"))) + "]}";
+        var endpoint = new RecordingEndpoint(request => "{\"predictions\":[" + string.Join(",", Enumerable.Range(0, 1000).Select(index =>
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{{\"closest_cluster\":{index % 3},\"distance_to_cluster\":{index / 7.0:R}}}"))) + "]}");
+        using var harness = new ProxyHarness(endpoint, mode);
+        var eventJson = ProxyEventJson("POST", "/segment", body);
+
+        var (fromEvent, _) = await harness.InvokeAsync(eventJson);
+        var fromObject = await harness.SendAsync(JsonSerializer.Deserialize(eventJson, APIGatewayEventsJsonContext.Default.APIGatewayProxyRequest)!);
+
+        Assert.Equal(200, fromEvent.StatusCode);
+        Assert.Equal(1000, JsonDocument.Parse(fromEvent.Body!).RootElement.GetProperty("predictions").GetArrayLength());
+        Assert.Equal(LambdaEntryPoint.Show(fromObject), LambdaEntryPoint.Show(fromEvent));
+    }
+
+    [Fact]
+    public async Task HandleAsync_LabelsWithQuotesBackslashesAndOtherScripts_ArriveIntact()
+    {
+        const string Label = "Say \"hi\" \\ <b>&amp;</b> \u00e4\u00df \u65e5\u672c \ud83d\ude00 \t end";
+        var store = ProxyModels.Store();
+        store.Put(S3Location.Parse(ProxyModels.ProfilesUri), ProxyModels.Profiles().Replace("\"Senior premium frequent buyers\"", JsonSerializer.Serialize(Label), StringComparison.Ordinal));
+        using var harness = new ProxyHarness(mode: ServingMode.Centroids, store: store);
+
+        var (response, document) = await harness.InvokeAsync(ProxyEventJson("POST", "/segment", """{"customers":[{"age":60,"income":100000,"purchases":30},{"age":30,"income":40000,"purchases":10}]}"""));
+
+        Assert.True(response.StatusCode == 200, response.Body);
+        var labels = JsonDocument.Parse(response.Body!).RootElement.GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("segment_label").GetString());
+        Assert.Equal([Label, "Young budget-conscious occasional buyers"], labels);
+        Assert.StartsWith("{\"body\":\"{\\\"predictions\\\":[{\\\"closest_cluster\\\":4,", document, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HandleAsync_EventInAStreamWithoutAVisibleBuffer_IsReadWhole()
+    {
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers));
+        var eventJson = ProxyEventJson("POST", "/segment", TwoCustomers + new string(' ', 20_000));
+
+        var (response, _) = await harness.InvokeAsync(eventJson, new BufferedStream(new MemoryStream(eventJson), 1024));
+
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal(2, JsonDocument.Parse(response.Body!).RootElement.GetProperty("features_processed").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("null")]
+    [InlineData("[]")]
+    [InlineData("""{"httpMethod":"POST","path":"/segment","body":5}""")]
+    [InlineData("""{"httpMethod":"POST","path":"/segment","body":"{}","isBase64Encoded":"yes"}""")]
+    [InlineData("""{"httpMethod":["POST"],"path":"/segment"}""")]
+    [InlineData("""{"httpMethod":"POST","path":"/segment","body":"\ud800"}""")]
+    [InlineData("""{"httpMethod":"POST","path":"/segment","headers":"Origin"}""")]
+    [InlineData("""{"httpMethod":"POST","path":"/segment","headers":{"Origin":7}}""")]
+    [InlineData("""{"httpMethod":"POST","path":"/segment"} {}""")]
+    public async Task HandleAsync_EventThatIsNotAProxyEvent_FailsTheInvocation(string eventJson)
+    {
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers), corsAllowedOrigins: Origins);
+
+        await Assert.ThrowsAnyAsync<JsonException>(() => harness.InvokeAsync(Encoding.UTF8.GetBytes(eventJson)));
+    }
+
+    [Fact]
+    public async Task HandleAsync_BodyThatIsNotUtf8_FailsTheInvocation()
+    {
+        using var harness = new ProxyHarness(new RecordingEndpoint(_ => TwoAnswers));
+        byte[] eventJson = [.. """{"httpMethod":"POST","path":"/segment","body":"{\"age\":"""u8, 0xC3, 0x28, .. """}"}"""u8];
+
+        await Assert.ThrowsAnyAsync<JsonException>(() => harness.InvokeAsync(eventJson));
+    }
+
+    private static readonly int[] SegmentIds = [0, 1, 4];
+
+    [Fact]
+    public void SegmentAnswer_Numbers_AreWrittenAsUtf8JsonWriterWritesThem()
+    {
+        var model = ProxyModels.Load();
+        var random = new Random(11);
+        double[] special = [0, -0.0, 1e-7, 1e21, 1e-300, 4.9e-324, double.MaxValue, 0.1 + 0.2, 2.5, 123456789.123456789, 1.0 / 3];
+        Prediction[] predictions = [.. special.Concat(Enumerable.Range(0, 2000).Select(_ => Math.Pow(10, random.Next(-12, 12)) * random.NextDouble()))
+            .Select((distance, index) => new Prediction(index % 7 == 0 ? 99 : SegmentIds[index % 3], distance))];
+        using var plain = new PooledBuffer(16);
+        using var embedded = new PooledBuffer(16);
+
+        SegmentAnswer.Write(plain, predictions, model, "segments", "endpoint", "the endpoint segments is unavailable (\"quoted\")", embedded: false);
+        SegmentAnswer.Write(embedded, predictions, model, "segments", "endpoint", "the endpoint segments is unavailable (\"quoted\")", embedded: true);
+
+        using var expected = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(expected))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("predictions");
+            foreach (var prediction in predictions)
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("closest_cluster", prediction.ClosestCluster);
+                writer.WriteNumber("distance_to_cluster", prediction.DistanceToCluster);
+                writer.WriteString("segment_label", model.LabelOf(prediction.ClosestCluster));
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteString("endpoint", "segments");
+            writer.WriteString("model_version", "7");
+            writer.WriteNumber("features_processed", predictions.Length);
+            writer.WriteString("scored_by", "endpoint");
+            writer.WriteBoolean("fallback", true);
+            writer.WriteString("fallback_reason", "the endpoint segments is unavailable (\"quoted\")");
+            writer.WriteEndObject();
+        }
+
+        Assert.Equal(Encoding.UTF8.GetString(expected.ToArray()), Encoding.UTF8.GetString(plain.Written));
+        Assert.Equal(Encoding.UTF8.GetString(plain.Written), JsonDocument.Parse((byte[])[(byte)'"', .. embedded.Written, (byte)'"']).RootElement.GetString());
+    }
+
+    [Fact]
+    public void SegmentAnswer_NonFiniteDistance_IsRefusedRatherThanWrittenAsInvalidJson()
+    {
+        using var output = new PooledBuffer(16);
+
+        var exception = Assert.Throws<InvalidOperationException>(() =>
+            SegmentAnswer.Write(output, [new Prediction(0, 1), new Prediction(1, double.NaN)], ProxyModels.Load(), null, "centroids", null, embedded: true));
+
+        Assert.Equal("Prediction 1 has the distance NaN, which JSON cannot carry.", exception.Message);
+    }
+
+    /// <summary>
     /// Stand-ins for the two things the page hands to <c>ExplorerApi.create</c>: a Storage (its entries in <c>map</c>) and a
     /// fetch that records each call and answers the next of the given answers (<c>body: undefined</c> is a non-JSON body).
     /// </summary>

@@ -1,5 +1,6 @@
+using System.Buffers;
 using System.Globalization;
-using System.Net.Http.Headers;
+using System.Net;
 using System.Text.Json;
 
 namespace CustomerSegmentation.AwsPackageReplacements.Lambda.RuntimeSupport;
@@ -9,6 +10,12 @@ namespace CustomerSegmentation.AwsPackageReplacements.Lambda.RuntimeSupport;
 /// event, run the handler, post its response or error; report start-up failures to <c>/runtime/init/error</c>.
 /// Plays the role of <c>Amazon.Lambda.RuntimeSupport.LambdaBootstrap</c>; replace with it when that package is available.
 /// </summary>
+/// <remarks>
+/// The loop owns one thread and talks to the Runtime API over one keep-alive connection with blocking socket calls
+/// (<see cref="RuntimeApiConnection"/>). An execution environment serves one invocation at a time, so nothing else could
+/// use the thread meanwhile; an asynchronous HTTP client would hand every socket completion from the socket engine's thread
+/// to the thread pool and back, and on a busy or small CPU those wake-ups were most of a small invocation's overhead.
+/// </remarks>
 public sealed class LambdaRuntime : IDisposable
 {
     /// <summary>The variable Lambda sets to the Runtime API's <c>host:port</c>.</summary>
@@ -24,8 +31,8 @@ public sealed class LambdaRuntime : IDisposable
     public const int NoRuntimeApiExitCode = 2;
 
     private const string ErrorTypeHeader = "Lambda-Runtime-Function-Error-Type";
-    private readonly HttpClient _http;
-    private readonly Uri _baseUri;
+    private const string BasePath = "/2018-06-01/runtime/";
+    private readonly RuntimeApiConnection _connection;
     private readonly TimeProvider _time;
 
     /// <param name="runtimeApi">The Runtime API's <c>host:port</c>, as in <c>AWS_LAMBDA_RUNTIME_API</c>.</param>
@@ -34,11 +41,11 @@ public sealed class LambdaRuntime : IDisposable
     public LambdaRuntime(string runtimeApi, LambdaLogger? logger = null, TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(runtimeApi);
-        _baseUri = new Uri($"http://{runtimeApi}/2018-06-01/");
+        // Straight to the Runtime API, which is local to the execution environment (no proxy of the function's own calls
+        // applies), and without a timeout: /invocation/next blocks until an event arrives, which may take arbitrarily long.
+        _connection = new RuntimeApiConnection(runtimeApi);
         _time = time ?? TimeProvider.System;
         Logger = logger ?? new LambdaLogger(time: _time);
-        // /invocation/next blocks until an event arrives, which may take arbitrarily long: no client timeout.
-        _http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
     }
 
     /// <summary>The runtime's logger; handlers get a per-invocation one from <see cref="LambdaInvocationContext.Logger"/>.</summary>
@@ -64,9 +71,9 @@ public sealed class LambdaRuntime : IDisposable
     }
 
     /// <summary>
-    /// Initializes, then serves invocations until <paramref name="stop"/> fires. Returns the process exit code. A broken
-    /// Runtime API (an unexpected status or missing header on <c>/next</c>) ends the loop with that exception: Lambda then
-    /// replaces the execution environment.
+    /// Initializes, then serves invocations on a thread of its own until <paramref name="stop"/> fires. Returns the process
+    /// exit code. A broken Runtime API (an unexpected status or missing header on <c>/next</c>) ends the loop with that
+    /// exception: Lambda then replaces the execution environment.
     /// </summary>
     public async Task<int> RunAsync(Func<LambdaLogger, CancellationToken, Task<LambdaHandler>> initialize, CancellationToken stop = default)
     {
@@ -79,78 +86,131 @@ public sealed class LambdaRuntime : IDisposable
         catch (Exception exception)
         {
             Logger.Error("Function initialization failed.", exception);
-            await PostErrorAsync("runtime/init/error", exception, stop).ConfigureAwait(false);
+            PostError("init/error", exception, stop);
             return InitErrorExitCode;
         }
 
+        return await Task.Factory.StartNew(() => Serve(handler, stop), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits for the next event (blocking the calling thread), runs <paramref name="handler"/> on it, waits for its answer
+    /// and posts the outcome. The handler's input stream is valid until its task completes.
+    /// </summary>
+    public void InvokeOnce(LambdaHandler handler, CancellationToken stop = default)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        var (payload, length, context) = NextInvocation(stop);
+        try
+        {
+            using var atDeadline = new CancellationTokenSource(ClampDelay(context.RemainingTime), _time);
+            using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(atDeadline.Token, stop);
+            using var input = new MemoryStream(payload, 0, length, writable: false, publiclyVisible: true);
+            Stream output;
+            var callersContext = SynchronizationContext.Current;
+            try
+            {
+                // Waited for on this thread: without a synchronization context the handler's continuations cannot need it.
+                SynchronizationContext.SetSynchronizationContext(null);
+                output = handler(input, context, cancellation.Token).GetAwaiter().GetResult();
+            }
+            catch (Exception exception)
+            {
+                context.Logger.Error("The handler failed.", exception);
+                PostError($"invocation/{Uri.EscapeDataString(context.AwsRequestId)}/error", exception, stop);
+                return;
+            }
+            finally
+            {
+                SynchronizationContext.SetSynchronizationContext(callersContext);
+            }
+
+            using (output)
+            {
+                PostResponse(context, output, stop);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(payload);
+        }
+    }
+
+    public void Dispose() => _connection.Dispose();
+
+    private int Serve(LambdaHandler handler, CancellationToken stop)
+    {
         try
         {
             while (!stop.IsCancellationRequested)
             {
-                await InvokeOnceAsync(handler, stop).ConfigureAwait(false);
+                InvokeOnce(handler, stop);
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (Exception) when (stop.IsCancellationRequested)
         {
+            // Stopping aborts the long poll on /next; however the abort surfaces, the loop is over.
         }
 
         return 0;
     }
 
-    /// <summary>Waits for the next event, runs <paramref name="handler"/> on it and posts the outcome.</summary>
-    public async Task InvokeOnceAsync(LambdaHandler handler, CancellationToken stop = default)
+    /// <summary>GET /next: the event in a pooled buffer (the caller returns it) and the invocation's context.</summary>
+    private (byte[] Payload, int Length, LambdaInvocationContext Context) NextInvocation(CancellationToken stop)
     {
-        ArgumentNullException.ThrowIfNull(handler);
-        using var next = await _http.GetAsync(new Uri(_baseUri, "runtime/invocation/next"), HttpCompletionOption.ResponseContentRead, stop)
-            .ConfigureAwait(false);
-        if (!next.IsSuccessStatusCode)
-        {
-            throw new HttpRequestException($"The Runtime API answered /runtime/invocation/next with HTTP {(int)next.StatusCode}.", null, next.StatusCode);
-        }
-
-        var requestId = RequiredHeader(next, "Lambda-Runtime-Aws-Request-Id");
-        var deadlineText = RequiredHeader(next, "Lambda-Runtime-Deadline-Ms");
-        if (!long.TryParse(deadlineText, NumberStyles.None, CultureInfo.InvariantCulture, out var deadlineMs))
-        {
-            throw new HttpRequestException($"Lambda-Runtime-Deadline-Ms is '{deadlineText}', not epoch milliseconds.");
-        }
-
-        var traceId = OptionalHeader(next, "Lambda-Runtime-Trace-Id");
-        // Set (or cleared) for every invocation, so one invocation's trace never leaks into the next.
-        Environment.SetEnvironmentVariable(TraceIdVariable, traceId);
-        var context = new LambdaInvocationContext(requestId, DateTimeOffset.FromUnixTimeMilliseconds(deadlineMs), traceId,
-            OptionalHeader(next, "Lambda-Runtime-Invoked-Function-Arn"), Logger.ForRequest(requestId), _time);
-
-        using var atDeadline = new CancellationTokenSource(ClampDelay(context.RemainingTime), _time);
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(atDeadline.Token, stop);
-        var input = await next.Content.ReadAsStreamAsync(stop).ConfigureAwait(false);
-        Stream output;
+        var next = _connection.Send("GET", BasePath + "invocation/next", [], ReadOnlyMemory<byte>.Empty, stop);
         try
         {
-            output = await handler(input, context, cancellation.Token).ConfigureAwait(false);
-        }
-        catch (Exception exception)
-        {
-            context.Logger.Error("The handler failed.", exception);
-            await PostErrorAsync($"runtime/invocation/{Uri.EscapeDataString(requestId)}/error", exception, stop).ConfigureAwait(false);
-            return;
-        }
-
-        await using (output.ConfigureAwait(false))
-        {
-            using var content = new StreamContent(output);
-            using var posted = await _http.PostAsync(new Uri(_baseUri, $"runtime/invocation/{Uri.EscapeDataString(requestId)}/response"), content, stop)
-                .ConfigureAwait(false);
-            if (!posted.IsSuccessStatusCode)
+            if (next.StatusCode is < 200 or > 299)
             {
-                context.Logger.Warning("The Runtime API rejected the response.", ("statusCode", (int)posted.StatusCode));
+                throw new HttpRequestException($"The Runtime API answered /runtime/invocation/next with HTTP {next.StatusCode}.", null, (HttpStatusCode)next.StatusCode);
             }
+
+            var requestId = RequiredHeader(next, "Lambda-Runtime-Aws-Request-Id");
+            var deadlineText = RequiredHeader(next, "Lambda-Runtime-Deadline-Ms");
+            if (!long.TryParse(deadlineText, NumberStyles.None, CultureInfo.InvariantCulture, out var deadlineMs))
+            {
+                throw new HttpRequestException($"Lambda-Runtime-Deadline-Ms is '{deadlineText}', not epoch milliseconds.");
+            }
+
+            var traceId = next.Header("Lambda-Runtime-Trace-Id");
+            // Set (or cleared) for every invocation, so one invocation's trace never leaks into the next.
+            Environment.SetEnvironmentVariable(TraceIdVariable, traceId);
+            var context = new LambdaInvocationContext(requestId, DateTimeOffset.FromUnixTimeMilliseconds(deadlineMs), traceId,
+                next.Header("Lambda-Runtime-Invoked-Function-Arn"), Logger.ForRequest(requestId), _time);
+            return (next.Body, next.BodyLength, context);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(next.Body);
+            throw;
         }
     }
 
-    public void Dispose() => _http.Dispose();
+    private void PostResponse(LambdaInvocationContext context, Stream output, CancellationToken stop)
+    {
+        // A handler's memory stream goes out as it is; any other stream is read into memory first.
+        ReadOnlyMemory<byte> body;
+        if (output is MemoryStream memory && memory.TryGetBuffer(out var written))
+        {
+            body = written.AsMemory((int)memory.Position);
+        }
+        else
+        {
+            using var copy = new MemoryStream();
+            output.CopyTo(copy);
+            body = copy.GetBuffer().AsMemory(0, (int)copy.Length);
+        }
 
-    private async Task PostErrorAsync(string path, Exception exception, CancellationToken stop)
+        var statusCode = Post($"invocation/{Uri.EscapeDataString(context.AwsRequestId)}/response", body, [], stop);
+        if (statusCode is < 200 or > 299)
+        {
+            context.Logger.Warning("The Runtime API rejected the response.", ("statusCode", statusCode));
+        }
+    }
+
+    private void PostError(string path, Exception exception, CancellationToken stop)
     {
         var errorType = exception.GetType().Name;
         using var buffer = new MemoryStream();
@@ -169,26 +229,28 @@ public sealed class LambdaRuntime : IDisposable
             writer.WriteEndObject();
         }
 
-        using var content = new ByteArrayContent(buffer.ToArray());
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_baseUri, path)) { Content = content };
-        request.Headers.TryAddWithoutValidation(ErrorTypeHeader, errorType);
-        using var posted = await _http.SendAsync(request, stop).ConfigureAwait(false);
-        if (!posted.IsSuccessStatusCode)
+        var statusCode = Post(path, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), [("Content-Type", "application/json"), (ErrorTypeHeader, errorType)], stop);
+        if (statusCode is < 200 or > 299)
         {
-            Logger.Warning("The Runtime API rejected the error report.", new("path", path), ("statusCode", (int)posted.StatusCode));
+            Logger.Warning("The Runtime API rejected the error report.", new("path", "runtime/" + path), ("statusCode", statusCode));
         }
     }
 
-    // Timers count whole milliseconds and truncate: rounding up keeps the token from firing before the deadline.
+    /// <summary>POSTs <paramref name="body"/> under the Runtime API's base path; returns the status code.</summary>
+    private int Post(string path, ReadOnlyMemory<byte> body, ReadOnlySpan<(string Name, string Value)> headers, CancellationToken stop)
+    {
+        var response = _connection.Send("POST", BasePath + path, headers, body, stop);
+        ArrayPool<byte>.Shared.Return(response.Body);
+        return response.StatusCode;
+    }
+
+    // Timers count whole milliseconds of a tick count that need not turn over with the clock's milliseconds, so one may fire
+    // up to a millisecond early: rounding up and one more millisecond keep the token from firing before the deadline.
     private static TimeSpan ClampDelay(TimeSpan remaining) =>
-        TimeSpan.FromMilliseconds(Math.Min(Math.Ceiling(remaining.TotalMilliseconds), int.MaxValue - 1));
+        TimeSpan.FromMilliseconds(Math.Min(Math.Ceiling(remaining.TotalMilliseconds) + 1, int.MaxValue - 1));
 
-    private static string? OptionalHeader(HttpResponseMessage response, string name) =>
-        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
-
-    private static string RequiredHeader(HttpResponseMessage response, string name) =>
-        OptionalHeader(response, name) is { Length: > 0 } value
+    private static string RequiredHeader(RuntimeApiResponse response, string name) =>
+        response.Header(name) is { Length: > 0 } value
             ? value
             : throw new HttpRequestException($"The Runtime API's /runtime/invocation/next answer has no {name} header.");
 }
