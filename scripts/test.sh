@@ -2,7 +2,7 @@
 # The README's test command: installs what is missing, builds, runs every suite (xunit projects, pytest, the
 # formatting check) and ends with one line over all of them: "N passed, N failed[, N skipped]".
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 
@@ -35,6 +35,11 @@ else
   record dotnet-format failed
 fi
 
-"$SEGMENTATION_PYTHON" -m pytest tests/python -q -p no:cacheprovider --junitxml="$results/pytest.xml"
+# A base folder of its own: pytest's default /tmp/pytest-of-$USER/pytest-N is pruned to the newest three by every
+# other pytest session on the machine, which deleted a running end-to-end test's work folder under it.
+pytest_tmp=$(mktemp -d)
+"$SEGMENTATION_PYTHON" -m pytest tests/python -q -p no:cacheprovider --basetemp "$pytest_tmp/pytest" \
+  --junitxml="$results/pytest.xml"
+rm -rf "$pytest_tmp"
 
 scripts/summarize-tests.py "$results"
