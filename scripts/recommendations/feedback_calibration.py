@@ -1,15 +1,22 @@
 """FeedbackCalibration step (SageMaker Processing): applies account-manager feedback to the ranked recommendations,
 removes weak ones, re-ranks, and summarises acceptance for tuning the next run.
 
-    feedback_calibration.py --feedback-uri s3://<data-bucket>/recommendations/feedback/ --weight-high 1.3 \
-        --weight-med-pos 1.0 --weight-med-neg 0.4 --weight-low 0.1 --score-cutoff 0.08 \
-        --feedback-recency-days 365 --top-k 5 --min-confidence 0.05
+    feedback_calibration.py --feedback-uri s3://<data-bucket>/recommendations/feedback/ \
+        --feedback-table <feedback table> --weight-high 1.3 --weight-med-pos 1.0 --weight-med-neg 0.4 \
+        --weight-low 0.1 --score-cutoff 0.08 --feedback-recency-days 365 --top-k 5 --min-confidence 0.05
 
 Inputs: <processing>/input/recommendations/ (Ranking's recommendations.csv and ranking_report.json),
 <processing>/input/reference/ (MarketBasket's customers.csv, products.csv and basket_report.json), and the feedback
 CSVs (customer_id, product_id, rating, reason_code, sentiment, feedback_date) read at run time from --feedback-uri
 (an s3:// prefix or object, or a local path): SageMaker checks every ProcessingInput when the job is created, so a
-missing feedback file there would fail the run before it starts; here it is a logged warning.
+missing feedback file there would fail the run before it starts; here it is a logged warning. In addition, the
+feedback the API stored in the DynamoDB table --feedback-table (read whole with Scan; endpoint from
+AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL): each item's customer_id, product_id, rating, reason_code, sentiment
+and feedback_date become a row like a CSV's (string or number attributes; anything else counts as empty), checked by
+the same rules, and counted in the report under the source `dynamodb:<table>` with the item's idempotency_key in the
+examples. An empty table, like an empty prefix, is a logged warning; a table that does not exist fails the step.
+On equal feedback dates for one customer and product, a table row wins over a CSV row, and of two table rows the one
+received later.
 Outputs: <processing>/output/final/recommendations.csv (Ranking's columns plus feedback_weight) and
 <processing>/output/feedback/feedback_summary.json.
 
@@ -52,6 +59,7 @@ CLASSES = ("high", "medium_positive", "medium_negative", "medium_no_signal", "lo
 ACCEPTED = ("high", "medium_positive")
 ACCEPTANCE_TARGET = 0.5
 MIN_CONFIDENCE_STEP = 0.05
+TABLE_FIELDS = ("customer_id", "product_id", "rating", "reason_code", "sentiment", "feedback_date")
 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
@@ -59,6 +67,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     params.add_arguments(parser, STEP)
     parser.add_argument("--feedback-uri", default="", help="s3:// prefix or object, or local path; empty = none")
+    parser.add_argument("--feedback-table", default="", help="DynamoDB table of the API's feedback; empty = none")
     parser.add_argument("--recommendations", type=Path, default=root / "input" / "recommendations")
     parser.add_argument("--reference", type=Path, default=root / "input" / "reference")
     parser.add_argument("--output-dir", type=Path, default=root / "output",
@@ -96,17 +105,17 @@ def class_weights(values: Dict[str, object]) -> Dict[str, float]:
 
 
 def fetch_feedback(uri: str, scratch: Path) -> Optional[Path]:
-    """A local folder or file with the feedback CSVs, or None (with a warning) when there are none."""
+    """A local folder or file with the feedback CSVs, or None (with a warning when a location was given) when there
+    are none."""
     uri = (uri or "").strip()
     if not uri:
-        io_.log("WARNING: no feedback location given; recommendations are calibrated without feedback")
         return None
     if uri.startswith("s3://"):
         return _download_s3(uri, scratch)
     path = Path(uri[len("file://"):] if uri.startswith("file://") else uri)
     if path.is_file() or (path.is_dir() and any(path.rglob("*.csv"))):
         return path
-    io_.log("WARNING: no feedback CSV at %s; recommendations are calibrated without feedback" % uri)
+    io_.log("WARNING: no feedback CSV at %s" % uri)
     return None
 
 
@@ -123,7 +132,7 @@ def _download_s3(uri: str, scratch: Path) -> Optional[Path]:
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         keys += [item["Key"] for item in page.get("Contents", []) if item["Key"].lower().endswith(".csv")]
     if not keys:
-        io_.log("WARNING: no feedback CSV under %s; recommendations are calibrated without feedback" % uri)
+        io_.log("WARNING: no feedback CSV under %s" % uri)
         return None
     for number, key in enumerate(sorted(keys)):
         # Numbered names keep two objects with the same base name apart and the files in key order.
@@ -133,9 +142,62 @@ def _download_s3(uri: str, scratch: Path) -> Optional[Path]:
     return scratch
 
 
-def load_feedback(location: Path, customers: pd.Series, products: pd.Series) -> io_.Table:
+def attribute_text(value: Optional[Dict[str, object]]) -> str:
+    """The text of a string or number attribute; any other type, or none, is no value."""
+    if not value:
+        return ""
+    if "S" in value:
+        return str(value["S"])
+    if "N" in value:
+        return str(value["N"])
+    return ""
+
+
+def table_rows(items: List[Dict[str, Dict[str, object]]]) -> pd.DataFrame:
+    """Feedback items as rows of the feedback CSV schema in the order they were received (then by key, so a later
+    rating of a pair on the same feedback date wins), the idempotency_key in `_key`."""
+    frame = pd.DataFrame({field: [attribute_text(item.get(field)) for item in items] for field in TABLE_FIELDS})
+    frame["_key"] = [attribute_text(item.get("idempotency_key")) for item in items]
+    frame["_received"] = [attribute_text(item.get("received_at")) for item in items]
+    return frame.sort_values(["_received", "_key"], kind="mergesort").reset_index(drop=True)
+
+
+def fetch_feedback_table(name: str) -> Optional[Tuple[str, pd.DataFrame]]:
+    """The source name and rows of the feedback table, or None (with a warning when a table was given) when it has
+    no item."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    import boto3
+    from botocore.exceptions import ClientError
+
+    # The boto3 of Debian and of the container predates the SDK's own AWS_ENDPOINT_URL support.
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
+    client = boto3.client("dynamodb", endpoint_url=endpoint or None)
+    names = {"#a%d" % i: field for i, field in enumerate(("idempotency_key", "received_at") + TABLE_FIELDS)}
+    items: List[Dict[str, Dict[str, object]]] = []
+    try:
+        for page in client.get_paginator("scan").paginate(TableName=name, ConsistentRead=True,
+                                                          ProjectionExpression=", ".join(names),
+                                                          ExpressionAttributeNames=names):
+            items += page.get("Items", [])
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            raise io_.StepError("feedback table %s does not exist; --feedback-table must name the table the API "
+                                "writes (or be empty)" % name) from error
+        raise
+    if not items:
+        io_.log("WARNING: feedback table %s is empty" % name)
+        return None
+    io_.log("feedback: %d item(s) from table %s" % (len(items), name))
+    return "dynamodb:%s" % name, table_rows(items)
+
+
+def load_feedback(location: Optional[Path], records: List[Tuple[str, pd.DataFrame]], customers: pd.Series,
+                  products: pd.Series) -> io_.Table:
+    """The feedback CSVs at `location` and the table rows of `records` as one input, every row checked by RULES."""
     table = io_.read_table(location, "feedback", ["customer_id", "product_id", "rating", "feedback_date"], RULES,
-                           optional=["reason_code", "sentiment"])
+                           optional=["reason_code", "sentiment"], records=records)
     frame = table.frame
     frame["date"] = io_.parse_dates(frame["feedback_date"])
     table.drop("unparseable_date", frame["date"].isna().to_numpy(), "feedback_date")
@@ -220,10 +282,15 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
 
     validation: Dict[str, object] = {}
     usable = pd.DataFrame(columns=["customer_id", "product_id", "rating", "reason_code", "sentiment", "date"])
+    if not args.feedback_uri.strip() and not args.feedback_table.strip():
+        io_.log("WARNING: no feedback location given; recommendations are calibrated without feedback")
     with tempfile.TemporaryDirectory() as scratch:
         location = fetch_feedback(args.feedback_uri, Path(scratch))
-        if location is not None:
-            table = load_feedback(location, customers["customer_id"], products["product_id"])
+        records = [found for found in [fetch_feedback_table(args.feedback_table)] if found is not None]
+        if location is None and not records and (args.feedback_uri.strip() or args.feedback_table.strip()):
+            io_.log("WARNING: no feedback found; recommendations are calibrated without feedback")
+        if location is not None or records:
+            table = load_feedback(location, records, customers["customer_id"], products["product_id"])
             io_.log("validation: %s" % table.report.summary())
             validation = table.report.as_dict()
             if table.good.any():
@@ -252,6 +319,7 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
         generated_at=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         reference_date=as_of.strftime("%Y-%m-%d"),
         feedback_source=args.feedback_uri or None,
+        feedback_table=args.feedback_table or None,
         **summarise(latest, values),
         calibration=calibration,
         input_validation=dict(validation, older_than_recency=int(len(usable) - len(recent)),

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import io
 import json
+import resource
 import sys
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
@@ -87,10 +88,10 @@ class TableReport:
 
 
 class Table:
-    """The rows of one input (every CSV file of it) as stripped text, with the file and line of each row, and which
-    rows a rule has dropped so far."""
+    """The rows of one input (every CSV file and other source of it) as stripped text, with the source and line of
+    each row, and which rows a rule has dropped so far."""
 
-    def __init__(self, frame: pd.DataFrame, report: TableReport, location: Path) -> None:
+    def __init__(self, frame: pd.DataFrame, report: TableReport, location: str) -> None:
         self.frame = frame
         self.report = report
         self.location = location
@@ -105,9 +106,13 @@ class Table:
         self.report.dropped_by_rule[rule] += count
         room = MAX_EXAMPLES_PER_RULE - len(self.report.examples[rule])
         for position in np.flatnonzero(new)[:max(room, 0)]:
-            self.report.examples[rule].append({
+            example: Dict[str, object] = {
                 "file": str(self.frame["_file"].iat[position]), "line": int(self.frame["_line"].iat[position]),
-                "column": column, "value": str(self.frame[column].iat[position])})
+                "column": column, "value": str(self.frame[column].iat[position])}
+            key = self.frame["_key"].iat[position] if "_key" in self.frame.columns else None
+            if isinstance(key, str):
+                example["key"] = key
+            self.report.examples[rule].append(example)
         self.bad |= new
 
     @property
@@ -138,27 +143,28 @@ def _header_key(name: object) -> str:
     return "_".join(str(name).strip().lower().replace("-", " ").split())
 
 
-def read_table(location: Path, table: str, required: Sequence[str], rules: Sequence[str],
-               optional: Sequence[str] = (), alternatives: Optional[Dict[str, Sequence[str]]] = None) -> Table:
-    """Reads every CSV at `location` (a file or a folder). Headers match case-insensitively with spaces and hyphens
-    read as underscores. `alternatives` maps a canonical column to the header names it may have, in priority order
-    (the first one a file has is used). A file lacking a required column fails the step; an empty or missing-marker
-    required field drops the row under missing_field."""
+def read_table(location: Optional[Path], table: str, required: Sequence[str], rules: Sequence[str],
+               optional: Sequence[str] = (), alternatives: Optional[Dict[str, Sequence[str]]] = None,
+               records: Sequence[Tuple[str, pd.DataFrame]] = ()) -> Table:
+    """Reads every CSV at `location` (a file or a folder; None = no file), then each of `records`: further sources
+    already read, a name and a frame of texts (such as a DynamoDB table's items; a `_key` column, when there is one,
+    names each row in the examples, and rows are numbered from 1 where a CSV has line numbers). Headers match
+    case-insensitively with spaces and hyphens read as underscores. `alternatives` maps a canonical column to the
+    header names it may have, in priority order (the first one a source has is used). A source lacking a required
+    column fails the step; an empty or missing-marker required field drops the row under missing_field."""
     alternatives = alternatives or {}
     report = TableReport(table, rules)
+    sources = [(path.name, _read_csv(path, table, required), 2)  # line 1 is the header; one record per line
+               for path in (list_csv_files(location) if location is not None else [])]
+    sources += [(name, frame, 1) for name, frame in records]
+    if not sources:
+        raise StepError("no %s source given" % table)
     frames = []
-    for path in list_csv_files(location):
-        try:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        except pd.errors.EmptyDataError as error:
-            raise StepError("%s (%s input) is empty: expected a header with %s"
-                            % (path.name, table, ", ".join(required))) from error
-        except pd.errors.ParserError as error:
-            raise StepError("%s (%s input) is not a well-formed CSV: %s" % (path.name, table, error)) from error
-        header = [str(c) for c in raw.columns]
+    for name, raw, first_line in sources:
+        header = [str(c) for c in raw.columns if not str(c).startswith("_")]
         keys: Dict[str, str] = {}
-        for name in header:
-            keys.setdefault(_header_key(name), name)
+        for column in header:
+            keys.setdefault(_header_key(column), column)
         chosen: Dict[str, str] = {}
         for column in list(required) + list(optional) + list(alternatives):
             for candidate in alternatives.get(column, (column,)):
@@ -168,25 +174,38 @@ def read_table(location: Path, table: str, required: Sequence[str], rules: Seque
         missing = [column for column in required if column not in chosen]
         if missing:
             raise StepError("%s (%s input): header %s lacks required column(s) %s (names are case-insensitive)"
-                            % (path.name, table, header, ", ".join(missing)))
+                            % (name, table, header, ", ".join(missing)))
         for column, source in chosen.items():
             previous = report.columns.setdefault(column, source)
             if _header_key(previous) != _header_key(source):
                 raise StepError("%s (%s input) has %s under %r but an earlier file had it under %r; use one name"
-                                % (path.name, table, column, source, previous))
+                                % (name, table, column, source, previous))
         frame = pd.DataFrame({column: raw[source].str.strip() for column, source in chosen.items()})
         for column in list(optional) + list(alternatives):
             if column not in frame.columns:
                 frame[column] = ""
-        frame["_file"] = path.name
-        frame["_line"] = np.arange(2, len(frame) + 2)  # line 1 is the header; one record per line
-        report.files.append({"file": path.name, "rows_read": int(len(frame))})
+        frame["_file"] = name
+        frame["_line"] = np.arange(first_line, len(frame) + first_line)
+        if "_key" in raw.columns:
+            frame["_key"] = raw["_key"].to_numpy()
+        report.files.append({"file": name, "rows_read": int(len(frame))})
         report.rows_read += len(frame)
         frames.append(frame)
-    result = Table(pd.concat(frames, ignore_index=True), report, Path(location))
+    where = " and ".join(([str(location)] if location is not None else []) + [name for name, _ in records])
+    result = Table(pd.concat(frames, ignore_index=True), report, where)
     for column in required:
         result.drop("missing_field", is_missing(result.frame[column]), column)
     return result
+
+
+def _read_csv(path: Path, table: str, required: Sequence[str]) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError as error:
+        raise StepError("%s (%s input) is empty: expected a header with %s"
+                        % (path.name, table, ", ".join(required))) from error
+    except pd.errors.ParserError as error:
+        raise StepError("%s (%s input) is not a well-formed CSV: %s" % (path.name, table, error)) from error
 
 
 def is_missing(texts: pd.Series) -> np.ndarray:
@@ -314,7 +333,8 @@ def report_failure(message: str, failure_files: Sequence[Path]) -> None:
 
 def run_step(step: str, action: Callable[[], object], failure_files: Sequence[Path]) -> int:
     """Runs a step: bad input or a bad parameter exits 2 with its message as the failure reason; anything else also
-    records a reason and then propagates with its traceback (exit 1)."""
+    records a reason and then propagates with its traceback (exit 1). Either way the step's peak resident memory is
+    its last metric line, what a job's instance type is sized by (and what the pipeline benchmark reads)."""
     try:
         action()
     except (StepError, ParameterError) as error:
@@ -323,4 +343,11 @@ def run_step(step: str, action: Callable[[], object], failure_files: Sequence[Pa
     except Exception as error:
         report_failure("%s failed unexpectedly: %s: %s" % (step, type(error).__name__, error), failure_files)
         raise
+    finally:
+        metric(step, "PeakMemoryMB", peak_memory_mb())
     return 0
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident set size so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

@@ -22,6 +22,7 @@ public sealed class RecommendationsPipelineTests
     private const string RoleId = "RecommendationsPipelineExecutionRole3D4BE0A0";
     private const string PolicyId = "RecommendationsPipelineExecutionRoleDefaultPolicy31A46E46";
     private const string TableId = "RecommendationsPipelineServingTableCEDB228F";
+    private const string FeedbackTableId = "RecommendationsPipelineFeedbackTable1C8E94BA";
     private const string GroupId = "RecommendationsPipelineModelPackageGroup5C04202E";
     private const string DataBucketId = "StorageDataBucketB1B922FA";
     private const string CreatorId = "RecommendationsPipelineProcessingJobLogGroup075B3906";
@@ -144,7 +145,7 @@ public sealed class RecommendationsPipelineTests
         var expectedArguments = pairs.SelectMany(p => new[] { JsonValue.Create(p[0]).ToJsonString(Relaxed), AsText(p[1]) }).ToList();
         if (step == "FeedbackCalibration")
         {
-            expectedArguments.AddRange(["\"--feedback-uri\"", """{"Get":"Parameters.InputFeedback"}"""]);
+            expectedArguments.AddRange(["\"--feedback-uri\"", """{"Get":"Parameters.InputFeedback"}""", "\"--feedback-table\"", $"\"{FeedbackTableId.ToLowerInvariant()}\""]);
         }
 
         Assert.Equal(expectedArguments, arguments.Select(a => a!.ToJsonString(Relaxed)));
@@ -225,6 +226,10 @@ public sealed class RecommendationsPipelineTests
                 $"FeedbackCalibration.recommendations@/opt/ml/processing/input/recommendations={Output("Ranking", "recommendations")}",
                 $"FeedbackCalibration.reference@/opt/ml/processing/input/reference={Output("MarketBasket", "reference")}",
                 $"Publish.final@/opt/ml/processing/input/final={Output("FeedbackCalibration", "final")}",
+                $"Publish.reference@/opt/ml/processing/input/reference={Output("MarketBasket", "reference")}",
+                $"Publish.invoices@/opt/ml/processing/input/invoices={Output("MarketBasket", "invoices")}",
+                $$$"""Publish.ranking@/opt/ml/processing/input/ranking={"Std:Join":{"On":"","Values":[{{{Output("Ranking", "recommendations")}}},"/ranking_report.json"]}}""",
+                $"Publish.feedback@/opt/ml/processing/input/feedback={Output("FeedbackCalibration", "feedback")}",
             ],
             inputs);
     }
@@ -395,6 +400,7 @@ public sealed class RecommendationsPipelineTests
                 $"ReadScripts|s3:GetObject|{Assets}/{assetKey}|",
                 $"ListScripts|s3:ListBucket|{Assets}|" + $$$"""{"StringLike":{"s3:prefix":"{{{assetKey}}}"}}""",
                 $"PublishRecommendations|dynamodb:BatchWriteItem,dynamodb:GetItem,dynamodb:PutItem|<{TableId}.Arn>|",
+                $"ReadFeedback|dynamodb:Scan|<{FeedbackTableId}.Arn>|",
                 "RunPipelineJobs|sagemaker:AddTags,sagemaker:CreateProcessingJob,sagemaker:CreateTrainingJob,sagemaker:DescribeProcessingJob," +
                     "sagemaker:DescribeTrainingJob,sagemaker:StopProcessingJob,sagemaker:StopTrainingJob|" +
                     $"{Sagemaker}processing-job/pipelines-*,{Sagemaker}training-job/pipelines-*|",
@@ -477,12 +483,65 @@ public sealed class RecommendationsPipelineTests
     }
 
     [Fact]
-    public void ServingTable_TtlAttribute_IsTheOnePublishWrites()
+    public void ServingTable_KeyAndTtlAttribute_AreTheOnesPublishWrites()
     {
         var publish = File.ReadAllText(Path.Combine(RepositoryLayout.RecommendationsScripts().FullName, "publish.py"));
 
-        Assert.Contains("\"expires_at\": {\"N\": str(expires_at)}", publish, StringComparison.Ordinal);
-        Assert.Contains("\"pk\": {\"S\": run_key(run_id, customers[start])}", publish, StringComparison.Ordinal);
+        // Customer, segment and summary items expire; the pointer does not.
+        Assert.Equal(3, Regex.Count(publish, Regex.Escape("\"expires_at\": {\"N\": str(expires_at)}")));
+        Assert.Contains("\"pk\": {\"S\": run_key(run_id, customer_id)}", publish, StringComparison.Ordinal);
+        Assert.Contains("\"pk\": {\"S\": segment_key(run_id, segment)}", publish, StringComparison.Ordinal);
+        Assert.Contains("\"pk\": {\"S\": summary_key(run_id)}", publish, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FeedbackTable_Default_IsOnDemandEncryptedRecoverableKeyedByIdempotencyKeyWithoutTtlAndRetained()
+    {
+        var table = JsonSerializer.SerializeToElement(DefaultTemplate.Value.FindResources("AWS::DynamoDB::Table")[FeedbackTableId]);
+
+        Assert.Equal(
+            """
+            {"AttributeDefinitions":[{"AttributeName":"idempotency_key","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST","KeySchema":[{"AttributeName":"idempotency_key","KeyType":"HASH"}],"PointInTimeRecoverySpecification":{"PointInTimeRecoveryEnabled":true},"SSESpecification":{"SSEEnabled":true}}
+            """,
+            table.GetProperty("Properties").GetRawText());
+        Assert.Equal(("Retain", "Retain"), (table.GetProperty("DeletionPolicy").GetString(), table.GetProperty("UpdateReplacePolicy").GetString()));
+    }
+
+    [Fact]
+    public void FeedbackTable_RemovalPolicyDestroy_IsStillRetainedWhileTheServingTableIsDeleted()
+    {
+        var template = TestStacks.Template(new Dictionary<string, object> { ["storage:removalPolicy"] = "destroy" });
+
+        var tables = template.FindResources("AWS::DynamoDB::Table");
+
+        Assert.Equal("Retain", JsonSerializer.SerializeToElement(tables[FeedbackTableId]).GetProperty("DeletionPolicy").GetString());
+        Assert.Equal("Retain", JsonSerializer.SerializeToElement(tables[FeedbackTableId]).GetProperty("UpdateReplacePolicy").GetString());
+        Assert.Equal("Delete", JsonSerializer.SerializeToElement(tables[TableId]).GetProperty("DeletionPolicy").GetString());
+    }
+
+    [Fact]
+    public void FeedbackTable_Property_IsTheTableTheFeedbackTableNameOutputNames()
+    {
+        var stack = TestStacks.Create();
+        var template = Template.FromStack(stack);
+        var tableId = stack.Resolve(stack.RecommendationsPipeline.FeedbackTable.TableName);
+
+        Assert.Equal($$"""{"Ref":"{{FeedbackTableId}}"}""", JsonSerializer.Serialize(tableId));
+        template.HasOutput("FeedbackTableName", new Dictionary<string, object>
+        {
+            ["Value"] = new Dictionary<string, object> { ["Ref"] = FeedbackTableId },
+            ["Description"] = "The DynamoDB table of the account managers' feedback (one item per idempotency_key), read by the next recommendations run.",
+        });
+    }
+
+    [Fact]
+    public void FeedbackTable_ExecutionRole_MayOnlyScanIt()
+    {
+        var statements = PolicyStatements(DefaultTemplate.Value, PolicyId);
+
+        var onFeedback = statements.Where(s => s.GetRawText().Contains(FeedbackTableId, StringComparison.Ordinal)).Select(TrainingPipelineTests.Summarize);
+
+        Assert.Equal([$"ReadFeedback|dynamodb:Scan|<{FeedbackTableId}.Arn>|"], onFeedback);
     }
 
     [Fact]
@@ -528,6 +587,7 @@ public sealed class RecommendationsPipelineTests
     public void MetricFilters_Default_TurnTheStepsJsonMetricLinesIntoMetricsOnceTheLogGroupExists()
     {
         var filters = DefaultTemplate.Value.FindResources("AWS::Logs::MetricFilter")
+            .Where(f => f.Key.StartsWith("RecommendationsPipeline", StringComparison.Ordinal))
             .Select(f => JsonSerializer.SerializeToElement(f.Value))
             .Select(f => $"{f.GetProperty("Properties").GetRawText()} after {f.GetProperty("DependsOn").GetRawText()}");
 

@@ -34,7 +34,10 @@ public sealed class RecommendationsPipelineProps
     /// <summary>Schedule, instance types, time to live of published runs, alarm thresholds.</summary>
     public required RecommendationsSettings Settings { get; init; }
 
-    /// <summary>What happens to the serving table when it leaves the stack. Default: <see cref="DataRetention.Retain"/>.</summary>
+    /// <summary>
+    /// What happens to the serving table when it leaves the stack (the feedback table is always retained: its ratings
+    /// cannot be recomputed). Default: <see cref="DataRetention.Retain"/>.
+    /// </summary>
     public DataRetention Retention { get; init; } = DataRetention.Retain;
 
     /// <summary>The folder whose <c>*.py</c> files are packed into sourcedir.tar.gz. Default: the repository's <c>scripts/recommendations</c>.</summary>
@@ -75,9 +78,10 @@ public sealed class RecommendationsPipeline : Construct
             ModelPackageGroupDescription = "Per-segment clustering models of the product recommendations, one version per pipeline run.",
         });
 
-        // One item per customer and run plus the pointer (publish.py): pk only, runs expire by TTL. On demand because
-        // the load is a weekly burst of writes and a trickle of reads. The AWS-managed key encrypts it with a KMS key
-        // whose use CloudTrail records, without any reader needing a grant on a key.
+        // The items of each run (one per customer and per segment, the summary) plus the pointer (publish.py): pk only,
+        // runs expire by TTL. On demand because the load is a weekly burst of writes and a trickle of reads. The
+        // AWS-managed key encrypts it with a KMS key whose use CloudTrail records, without any reader needing a grant on
+        // a key.
         ServingTable = new Table(this, "ServingTable", new TableProps
         {
             PartitionKey = new Amazon.CDK.AWS.DynamoDB.Attribute { Name = "pk", Type = AttributeType.STRING },
@@ -86,6 +90,18 @@ public sealed class RecommendationsPipeline : Construct
             PointInTimeRecovery = true,
             TimeToLiveAttribute = "expires_at",
             RemovalPolicy = props.Retention == DataRetention.Destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+        });
+
+        // Account managers' ratings, one item per idempotency key (contract section 2): written once by the API with a
+        // condition on the key, read whole by FeedbackCalibration. Feedback is the learning signal of every later run,
+        // so nothing expires it and it outlives the stack; the rest as the serving table.
+        FeedbackTable = new Table(this, "FeedbackTable", new TableProps
+        {
+            PartitionKey = new Amazon.CDK.AWS.DynamoDB.Attribute { Name = "idempotency_key", Type = AttributeType.STRING },
+            BillingMode = BillingMode.PAY_PER_REQUEST,
+            Encryption = TableEncryption.AWS_MANAGED,
+            PointInTimeRecovery = true,
+            RemovalPolicy = RemovalPolicy.RETAIN,
         });
 
         var role = new Role(this, "ExecutionRole", new RoleProps
@@ -105,6 +121,7 @@ public sealed class RecommendationsPipeline : Construct
             ImageUri = SklearnImage.Uri(this),
             ModelPackageGroupName = ModelPackageGroupName,
             TableName = ServingTable.TableName,
+            FeedbackTableName = FeedbackTable.TableName,
             Settings = settings,
         });
 
@@ -152,8 +169,14 @@ public sealed class RecommendationsPipeline : Construct
     /// <summary>The role the pipeline and its jobs run as.</summary>
     public IRole ExecutionRole { get; }
 
-    /// <summary>The table Publish loads and readers query: the pointer item and one item per customer and run.</summary>
+    /// <summary>The table Publish loads and readers query: the pointer item and, per run, one item per customer and per segment and the summary.</summary>
     public ITable ServingTable { get; }
+
+    /// <summary>
+    /// The account managers' feedback (partition key <c>idempotency_key</c>, no expiry, always retained): the API writes
+    /// it, FeedbackCalibration reads it in the next run.
+    /// </summary>
+    public ITable FeedbackTable { get; }
 
     /// <summary>sourcedir.tar.gz: the step scripts.</summary>
     public Asset SourceDir { get; }
@@ -257,7 +280,7 @@ public sealed class RecommendationsPipeline : Construct
         });
     }
 
-    /// <summary>Least privilege: the data bucket's recommendations prefixes, this project's group, the serving table.</summary>
+    /// <summary>Least privilege: the data bucket's recommendations prefixes, this project's group, the serving table, reading the feedback table.</summary>
     private void GrantPipelinePermissions(Role role, IBucket dataBucket)
     {
         var inputs = dataBucket.ArnForObjects(RecommendationsPipelineDefinition.InputPrefix + "*");
@@ -331,6 +354,13 @@ public sealed class RecommendationsPipeline : Construct
             Sid = "PublishRecommendations",
             Actions = ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:GetItem"],
             Resources = [ServingTable.TableArn],
+        }));
+        // FeedbackCalibration reads every rating; the API alone writes them.
+        role.AddToPrincipalPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Sid = "ReadFeedback",
+            Actions = ["dynamodb:Scan"],
+            Resources = [FeedbackTable.TableArn],
         }));
 
         var jobs = PipelineJobPermissions.RunJobs(role, createsModels: false);

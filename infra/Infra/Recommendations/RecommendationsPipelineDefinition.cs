@@ -28,6 +28,9 @@ public sealed record RecommendationsPipelineInputs
     /// <summary>The serving table Publish writes.</summary>
     public required string TableName { get; init; }
 
+    /// <summary>The table of the API's feedback, which FeedbackCalibration reads in addition to the feedback CSVs.</summary>
+    public required string FeedbackTableName { get; init; }
+
     /// <summary>Instance types and the published runs' time to live.</summary>
     public required RecommendationsSettings Settings { get; init; }
 }
@@ -162,9 +165,10 @@ public static class RecommendationsPipelineDefinition
 
         // The feedback is an argument, not a ProcessingInput: SageMaker checks every input when it creates the job, so a
         // missing feedback file (every first run) would fail the job before the script could treat it as "no feedback".
+        // The API's feedback table is read by the script too (Scan), for the same reason and because it is no S3 data.
         var feedbackCalibration = new ProcessingStep(RecommendationsParameters.FeedbackCalibration, Processing(
             "feedback_calibration",
-            [.. Arguments(RecommendationsParameters.FeedbackCalibration), "--feedback-uri", feedback.Value],
+            [.. Arguments(RecommendationsParameters.FeedbackCalibration), "--feedback-uri", feedback.Value, "--feedback-table", inputs.FeedbackTableName],
             [
                 Input("recommendations", ranking.OutputUri("recommendations")),
                 Input("reference", marketBasket.OutputUri("reference")),
@@ -172,6 +176,9 @@ public static class RecommendationsPipelineDefinition
             Outputs("feedback-calibration", "final", "feedback")));
 
         var final = feedbackCalibration.OutputUri("final");
+        // Beside the final recommendations, what the serving table's other items are made of: every customer with its
+        // segment (reference), the segments' popular products (invoices, reference), the coverage (only the ranking
+        // report, not Ranking's whole output) and the feedback summary.
         var publish = new ProcessingStep("Publish", Processing(
             "publish",
             [
@@ -182,7 +189,13 @@ public static class RecommendationsPipelineDefinition
                 "--final-uri", Join.Concat(final, "/recommendations.csv"),
                 "--summary-uri", Join.Concat(feedbackCalibration.OutputUri("feedback"), "/feedback_summary.json"),
             ],
-            [Input("final", final)],
+            [
+                Input("final", final),
+                Input("reference", marketBasket.OutputUri("reference")),
+                Input("invoices", marketBasket.OutputUri("invoices")),
+                Input("ranking", Join.Concat(ranking.OutputUri("recommendations"), "/ranking_report.json")),
+                Input("feedback", feedbackCalibration.OutputUri("feedback")),
+            ],
             null));
 
         // ModelApprovalStatus gates deployment, and deploying a recommendations run means publishing it: a run whose

@@ -1,16 +1,23 @@
-"""Shared fixtures of the recommendations tests: small generated B2B data and one run of the whole step chain as
-SageMaker runs it (see step_runner), model.tar.gz between the steps."""
+"""Shared fixtures of the recommendations tests: small generated B2B data, one run of the whole step chain as
+SageMaker runs it (see step_runner), model.tar.gz between the steps, and dynalite (a DynamoDB-compatible server from
+npm) on loopback."""
 from __future__ import annotations
 
 import json
-from typing import Dict, Iterator
+import socket
+import subprocess
+import time
+from typing import Callable, Dict, Iterator, List
 
+import boto3
 import pandas as pd
 import pytest
 import threadpoolctl
 
 from sample_data import b2b
-from step_runner import ok, pack_model, processing, training
+from step_runner import ROOT, ok, pack_model, processing, training
+
+DYNALITE = ROOT / "node_modules" / "dynalite" / "cli.js"
 
 SMALL = {"invoices": 3000, "customers": 240, "products": 80, "seed": 7, "regions": 2, "end_uses": 2,
          "bad_rows": 2, "feedback_rows": 150}
@@ -73,3 +80,61 @@ def one_thread() -> Iterator[None]:
     """In-process KMeans on tiny data: OpenMP's spinning threads cost more than they give on a busy host."""
     with threadpoolctl.threadpool_limits(1):
         yield
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dynalite() -> Iterator[str]:
+    if not DYNALITE.is_file():
+        pytest.fail("dynalite is missing at %s: run scripts/setup.sh (it installs the npm packages)" % DYNALITE)
+    port = free_port()
+    server = subprocess.Popen(["node", str(DYNALITE), "--host", "127.0.0.1", "--port", str(port),
+                               "--createTableMs", "0", "--deleteTableMs", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail("dynalite did not start: %s" % server.stdout.read().decode(errors="replace"))
+            time.sleep(0.05)
+    yield "http://127.0.0.1:%d" % port
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def dynamodb(dynalite, monkeypatch):
+    """A client of dynalite, with the environment the steps find it through."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynalite)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    return boto3.client("dynamodb", endpoint_url=dynalite)
+
+
+@pytest.fixture
+def make_table(dynamodb) -> Iterator[Callable[[str, str], str]]:
+    """Creates a table with a string partition key only (as the RecommendationsPipeline construct creates both of its
+    tables) and deletes it after the test."""
+    created: List[str] = []
+
+    def create(name: str, key: str) -> str:
+        dynamodb.create_table(TableName=name, KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+                              BillingMode="PAY_PER_REQUEST")
+        dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
+        created.append(name)
+        return name
+
+    yield create
+    for name in created:
+        dynamodb.delete_table(TableName=name)

@@ -1,5 +1,6 @@
 """FeedbackCalibration: the weight table and the Medium priority order, recency, the score cutoff, re-ranking and
-TopK, the summary and its threshold suggestions, no feedback at all, and feedback read from S3."""
+TopK, the summary and its threshold suggestions, no feedback at all, feedback read from S3, and feedback read from
+the API's DynamoDB table (dynalite on loopback) together with the CSVs."""
 from __future__ import annotations
 
 import http.server
@@ -7,7 +8,7 @@ import json
 import threading
 import urllib.parse
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import pandas as pd
 import pytest
@@ -301,3 +302,139 @@ def test_run_emptyS3Prefix_warns(tmp_path, fake_s3, capsys):
     final, summary = run_step(write_step_inputs(tmp_path, FOUR, None), feedback_uri="s3://data/none/")
     assert "WARNING: no feedback CSV under s3://data/none/" in capsys.readouterr().out
     assert len(final) == 4 and summary["overall"] is None
+
+
+FEEDBACK_TABLE = "feedback-test"
+
+
+@pytest.fixture
+def feedback_table(make_table, dynamodb) -> Iterator[Callable[..., None]]:
+    """The feedback table as the API writes it (contract section 2); returns a function that puts one item."""
+    make_table(FEEDBACK_TABLE, "idempotency_key")
+
+    def put(key: str, customer: str, product: str, rating: Optional[str], date: str, reason: Optional[str] = None,
+            sentiment: Optional[str] = None, received: str = "2021-06-30T10:00:00Z", **other: object) -> None:
+        item = {"idempotency_key": {"S": key}, "customer_id": {"S": customer}, "product_id": {"S": product},
+                "feedback_date": {"S": date}, "received_at": {"S": received}, "run_id": {"S": "run-1"},
+                "request_sha256": {"S": "0" * 64}}
+        for name, value in (("rating", rating), ("reason_code", reason), ("sentiment", sentiment)):
+            if value is not None:
+                item[name] = {"S": value}
+        item.update(other)
+        dynamodb.put_item(TableName=FEEDBACK_TABLE, Item=item)
+
+    yield put
+
+
+def test_run_tableFeedback_mergedWithCsvFeedback(tmp_path, feedback_table):
+    feedback_table("k1", "c1", "P1", "Low", "2021-06-01", reason="not_relevant")  # 0.5 x 0.1: removed
+    feedback_table("k2", "c1", "P4", "Medium", "2021-06-02", reason="good_fit")     # 0.1 x 1.0
+    final, summary = run_step(write_step_inputs(tmp_path, FOUR, "c1,P3,High,,,2021-06-02\n"),
+                              "--feedback-table", FEEDBACK_TABLE)
+    assert final["recommended_product"].tolist() == ["P2", "P3", "P4"]
+    assert final["score"].tolist() == pytest.approx([0.4, 0.39, 0.1])
+    assert dict(zip(final["recommended_product"], final["feedback_weight"])) == {"P2": 1.0, "P3": 1.3, "P4": 1.0}
+    assert summary["feedback_source"] == str(tmp_path / "feedback") and summary["feedback_table"] == FEEDBACK_TABLE
+    assert summary["input_validation"]["files"] == [{"file": "feedback.csv", "rows_read": 1},
+                                                    {"file": "dynamodb:" + FEEDBACK_TABLE, "rows_read": 2}]
+    assert summary["overall"]["feedback"] == 3 and summary["reason_code_distribution"] == {
+        "good_fit": 1, "not_relevant": 1}
+
+
+def test_run_tableFeedbackOnly_calibratesWithoutAnyWarning(tmp_path, feedback_table, capsys):
+    feedback_table("k1", "c1", "P1", "low", "2021-06-01", reason=" Not Relevant ")
+    final, summary = run_step(write_step_inputs(tmp_path, FOUR, None), "--feedback-table", FEEDBACK_TABLE,
+                              feedback_uri="")
+    assert final["recommended_product"].tolist() == ["P2", "P3", "P4"]
+    assert summary["feedback_source"] is None and summary["reason_code_distribution"] == {"not_relevant": 1}
+    out = capsys.readouterr().out
+    assert "WARNING" not in out and "feedback: 1 item(s) from table %s" % FEEDBACK_TABLE in out
+
+
+def test_run_tableRowOnTheSameDate_winsOverTheCsvRowAndTheLaterReceivedOverTheEarlier(tmp_path, feedback_table):
+    feedback_table("a", "c1", "P1", "Low", "2021-06-01", reason="not_relevant")   # CSV says High the same day
+    feedback_table("z", "c1", "P2", "Low", "2021-06-01", reason="not_relevant", received="2021-06-01T08:00:00Z")
+    feedback_table("b", "c1", "P2", "High", "2021-06-01", received="2021-06-01T09:00:00Z")
+    final, summary = run_step(write_step_inputs(tmp_path, FOUR, "c1,P1,High,,,2021-06-01\n"),
+                              "--feedback-table", FEEDBACK_TABLE)
+    assert dict(zip(final["recommended_product"], final["feedback_weight"])) == {"P2": 1.3, "P3": 1.0, "P4": 1.0}
+    assert summary["input_validation"]["superseded_by_later_feedback"] == 2
+
+
+@pytest.mark.parametrize("put,rule,column,value", [
+    (dict(rating=None), "missing_field", "rating", ""),
+    (dict(rating="High", rating_attribute={"BOOL": True}), "missing_field", "rating", ""),
+    (dict(rating="High", date="someday"), "unparseable_date", "feedback_date", "someday"),
+    (dict(rating="Great"), "invalid_rating", "rating", "Great"),
+    (dict(rating="Medium", sentiment="positive"), "missing_reason_code", "reason_code", ""),
+    (dict(rating="Low", reason="N/A"), "missing_reason_code", "reason_code", "n/a"),
+    (dict(rating="High", customer="c7"), "unknown_customer", "customer_id", "c7"),
+    (dict(rating="High", product="P77"), "unknown_product", "product_id", "P77"),
+])
+def test_run_badTableRow_countedUnderItsRuleWithItsKey(tmp_path, feedback_table, dynamodb, put, rule, column, value):
+    put = dict(put)
+    attribute = put.pop("rating_attribute", None)
+    feedback_table("good", "c1", "P2", "High", "2021-06-01")
+    feedback_table("bad", put.pop("customer", "c1"), put.pop("product", "P1"), put.pop("rating"),
+                   put.pop("date", "2021-06-01"), received="2021-06-30T11:00:00Z", **put)
+    if attribute is not None:
+        dynamodb.update_item(TableName=FEEDBACK_TABLE, Key={"idempotency_key": {"S": "bad"}},
+                              UpdateExpression="SET rating = :r", ExpressionAttributeValues={":r": attribute})
+    _, summary = run_step(write_step_inputs(tmp_path, FOUR, None), "--feedback-table", FEEDBACK_TABLE,
+                          feedback_uri="")
+    validation = summary["input_validation"]
+    assert {r: n for r, n in validation["dropped_by_rule"].items() if n} == {rule: 1}
+    assert validation["dropped_examples"] == {rule: [{"file": "dynamodb:" + FEEDBACK_TABLE, "line": 2,
+                                                      "column": column, "value": value, "key": "bad"}]}
+    assert summary["overall"]["feedback"] == 1
+
+
+def test_run_tableAndCsvBadRows_countedTogetherPerRule(tmp_path, feedback_table):
+    feedback_table("t1", "c1", "P1", "Great", "2021-06-01")
+    feedback_table("t2", "c7", "P1", "High", "2021-06-01")
+    _, summary = run_step(write_step_inputs(tmp_path, FOUR, "c1,P2,Great,,,2021-06-01\nc1,P3,High,,,2021-06-01\n"),
+                          "--feedback-table", FEEDBACK_TABLE)
+    validation = summary["input_validation"]
+    assert (validation["rows_read"], validation["rows_kept"], validation["rows_dropped"]) == (4, 1, 3)
+    assert {r: n for r, n in validation["dropped_by_rule"].items() if n} == {"invalid_rating": 2,
+                                                                           "unknown_customer": 1}
+    assert [e.get("key") for e in validation["dropped_examples"]["invalid_rating"]] == [None, "t1"]
+
+
+def test_run_emptyTable_warnsAndCalibratesWithoutFeedback(tmp_path, feedback_table, capsys):
+    final, summary = run_step(write_step_inputs(tmp_path, FOUR, None), "--feedback-table", FEEDBACK_TABLE,
+                              feedback_uri="")
+    out = capsys.readouterr().out
+    assert "WARNING: feedback table %s is empty" % FEEDBACK_TABLE in out
+    assert "WARNING: no feedback found; recommendations are calibrated without feedback" in out
+    assert len(final) == 4 and summary["overall"] is None and summary["input_validation"] == {
+        "older_than_recency": 0, "superseded_by_later_feedback": 0, "unrecognised_sentiment": 0}
+
+
+def test_run_tableThatDoesNotExist_failsNamingIt(tmp_path, dynamodb):
+    write_step_inputs(tmp_path, FOUR, None)
+    failure = tmp_path / "failure"
+    assert fc.main(["--recommendations", str(tmp_path / "recommendations"), "--reference", str(tmp_path / "reference"),
+                    "--output-dir", str(tmp_path / "out"), "--feedback-table", "nowhere",
+                    "--failure-file", str(failure)]) == 2
+    assert failure.read_text() == ("FeedbackCalibration failed: feedback table nowhere does not exist; "
+                                   "--feedback-table must name the table the API writes (or be empty)")
+
+
+def test_fetch_feedback_table_moreThanOneScanPage_readsEveryItem(feedback_table, dynamodb):
+    # About 4 KB per item: 300 items are more than the 1 MB a Scan page holds.
+    for number in range(300):
+        feedback_table("k%03d" % number, "c1", "P2", "High", "2021-06-01", padding={"S": "x" * 4000})
+    assert "LastEvaluatedKey" in dynamodb.scan(TableName=FEEDBACK_TABLE)
+    source, rows = fc.fetch_feedback_table(FEEDBACK_TABLE)
+    assert source == "dynamodb:" + FEEDBACK_TABLE and len(rows) == 300
+    assert rows["_key"].tolist() == ["k%03d" % n for n in range(300)]
+    assert list(rows.columns) == list(fc.TABLE_FIELDS) + ["_key", "_received"]
+
+
+@pytest.mark.parametrize("value,text", [
+    ({"S": "High"}, "High"), ({"N": "7"}, "7"), ({"NULL": True}, ""), ({"BOOL": False}, ""), ({"L": []}, ""),
+    (None, ""),
+])
+def test_attribute_text_stringsAndNumbersOnly(value, text):
+    assert fc.attribute_text(value) == text

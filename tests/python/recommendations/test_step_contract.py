@@ -3,6 +3,7 @@ reasons, and model archives."""
 from __future__ import annotations
 
 import ast
+import json
 import tarfile
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pipeline_io
 from step_runner import CODE, PYTHON, ROOT, processing, run
 
 SCRIPTS = sorted(CODE.glob("*.py")) + [ROOT / "scripts" / "sample_data" / "b2b.py",
-                                       ROOT / "scripts" / "benchmarks" / "associations_benchmark.py"]
+                                       ROOT / "scripts" / "benchmarks" / "recommendations_pipeline_benchmark.py"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
@@ -46,6 +47,7 @@ def test_subprocess_noUsableCustomers_exits2WithReasonInBothFailureFiles(tmp_pat
     for name in ("failure", "message"):
         assert (tmp_path / "basket" / "opt" / "ml" / "output" / name).read_text().startswith(expected)
     assert result.stderr.startswith("ERROR: " + expected)
+    assert last_metric(result.stdout)["metric"] == "PeakMemoryMB"
 
 
 def test_subprocess_missingModelArchive_exits2(tmp_path):
@@ -71,6 +73,27 @@ def test_read_model_files_archiveWithoutClusters_failsNamingTheFile(tmp_path):
 def test_chain_everyStepRanAsItsOwnProcessWithMetricLines(chain):
     for step, result in chain["results"].items():
         assert '"metric": ' in result.stdout, step
+
+
+def last_metric(stdout: str) -> dict:
+    return json.loads([line for line in stdout.splitlines() if line.startswith('{"metric": ')][-1])
+
+
+def test_chain_everyStepEndsWithItsPeakMemory(chain):
+    for step, result in chain["results"].items():
+        peak = last_metric(result.stdout)
+        # A Python process with pandas imported holds tens of MB; a figure in bytes or in GB would be a unit slip.
+        assert peak["metric"] == "PeakMemoryMB" and 20 < peak["value"] < 4096, (step, peak)
+
+
+def test_run_step_unexpectedError_stillReportsPeakMemoryAndPropagates(tmp_path, capsys):
+    def fail() -> None:
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError):
+        pipeline_io.run_step("X", fail, [tmp_path / "failure"])
+    peak = last_metric(capsys.readouterr().out)
+    assert peak["metric"] == "PeakMemoryMB" and peak["step"] == "X" and peak["value"] > 0
 
 
 def test_pairs_in_matchesPairsNotSingleValues():
