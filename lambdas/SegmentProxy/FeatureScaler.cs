@@ -1,3 +1,5 @@
+using CustomerSegmentation.ProxyFunctions;
+
 namespace CustomerSegmentation.SegmentProxy;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Text.Json;
+using CustomerSegmentation.ProxyFunctions;
 
 namespace CustomerSegmentation.SegmentProxy;
 
@@ -87,8 +88,8 @@ public sealed class SegmentModel
         }
 
         _segmentIds = [.. segments.Select(segment => segment.Id)];
-        _labels = segments.ToFrozenDictionary(segment => segment.Id, segment => (segment.Label, JsonText.String(segment.Label)));
-        ModelVersionJson = JsonText.String(marker.ModelVersion);
+        _labels = segments.ToFrozenDictionary(segment => segment.Id, segment => (segment.Label, JsonText.OfString(segment.Label)));
+        ModelVersionJson = JsonText.OfString(marker.ModelVersion);
     }
 
     public DeployedMarker Marker { get; }

@@ -1,9 +1,8 @@
-using System.Collections.ObjectModel;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using CustomerSegmentation.AwsPackageReplacements.Lambda.APIGatewayEvents;
 using CustomerSegmentation.AwsPackageReplacements.Lambda.RuntimeSupport;
+using CustomerSegmentation.ProxyFunctions;
 
 namespace CustomerSegmentation.SegmentProxy;
 
@@ -15,15 +14,9 @@ namespace CustomerSegmentation.SegmentProxy;
 /// </summary>
 public sealed class SegmentProxyFunction(ProxySettings settings, DeployedModelSource models, ISegmentEndpoint? endpoint, TimeProvider time)
 {
-    private const string JsonContentType = "application/json";
     private const int DocumentCapacity = 4096;
-    private static readonly Lazy<byte[]> ExplorerPage = new(LoadExplorerPage);
-
-    private static readonly ReadOnlyDictionary<string, string> JsonHeaders = new(new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
-    {
-        ["Content-Type"] = JsonContentType,
-        ["Cache-Control"] = "no-store",
-    });
+    private static readonly ComposedPage ExplorerPage = new(typeof(SegmentProxyFunction).Assembly, "ExplorerPage.html");
+    private static readonly string[] OriginHeader = ["Origin"];
 
     /// <summary>
     /// The Lambda entry point: the proxy event in, the proxy response out. The event is read straight from its bytes and
@@ -34,122 +27,72 @@ public sealed class SegmentProxyFunction(ProxySettings settings, DeployedModelSo
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(context);
-        using var request = await ReadEventAsync(input, cancellationToken).ConfigureAwait(false);
+        using var request = await ProxyEvent.ReadAsync(input, RequestHeaders, cancellationToken).ConfigureAwait(false);
         // A batch answer is a little larger than its request body: room for both saves copying the buffer as it grows.
-        var document = new PooledBuffer(Math.Max(DocumentCapacity, 2 * request.BodyText.Length));
-        try
-        {
-            document.Write("""{"body":"""u8);
-            var bodyStart = document.Length;
-            var reply = await ServeAsync(request, context.Logger, document, cancellationToken).ConfigureAwait(false);
-            if (reply.Body is { } plain)
-            {
-                document.Truncate(bodyStart);
-                document.Write("\""u8);
-                JsonText.Embed(plain.Span, document);
-                document.Write("\""u8);
-            }
-
-            document.Write(""","statusCode":"""u8);
-            reply.StatusCode.TryFormat(document.GetSpan(11), out var written, default, CultureInfo.InvariantCulture);
-            document.Advance(written);
-            document.Write(""","headers":{"""u8);
-            var first = true;
-            foreach (var (name, value) in reply.Headers)
-            {
-                document.Write(first ? ""u8 : ","u8);
-                JsonText.WriteString(name, document);
-                document.Write(":"u8);
-                JsonText.WriteString(value, document);
-                first = false;
-            }
-
-            document.Write("""},"isBase64Encoded":false}"""u8);
-            return document.DetachAsStream();
-        }
-        finally
-        {
-            document.Dispose();
-        }
+        using var document = new ProxyResponseDocument(Math.Max(DocumentCapacity, 2 * request.BodyText.Length));
+        var reply = await ServeAsync(request, context.Logger, document.Body, cancellationToken).ConfigureAwait(false);
+        return document.Complete(reply);
     }
 
     public async Task<APIGatewayProxyResponse> HandleAsync(APIGatewayProxyRequest request, LambdaLogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(logger);
-        using var proxyEvent = ProxyEvent.From(request);
+        using var proxyEvent = ProxyEvent.From(request, RequestHeaders);
         var reply = await ServeAsync(proxyEvent, logger, null, cancellationToken).ConfigureAwait(false);
-        return new APIGatewayProxyResponse { StatusCode = reply.StatusCode, Headers = reply.Headers, Body = Encoding.UTF8.GetString(reply.Body!.Value.Span) };
+        return reply.ToResponse();
     }
 
-    private async Task<ProxyEvent> ReadEventAsync(Stream input, CancellationToken cancellationToken)
-    {
-        var readOrigin = settings.CorsAllowedOrigins.Count > 0;
-        if (input is MemoryStream memory && memory.TryGetBuffer(out var buffered))
-        {
-            return ProxyEvent.Read(buffered.AsSpan((int)memory.Position), readOrigin);
-        }
-
-        using var copy = new PooledBuffer(DocumentCapacity);
-        int read;
-        while ((read = await input.ReadAsync(copy.GetMemory(DocumentCapacity), cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            copy.Advance(read);
-        }
-
-        return ProxyEvent.Read(copy.Written, readOrigin);
-    }
+    /// <summary>The headers read from an event: the Origin only when CORS is on.</summary>
+    private string[] RequestHeaders => settings.CorsAllowedOrigins.Count > 0 ? OriginHeader : [];
 
     /// <summary>
     /// Routes one request. With <paramref name="embeddedBody"/>, a POST /segment answer is written there, escaped as the
-    /// content of a JSON string, and the reply has no <see cref="Reply.Body"/>; every other body comes back plain.
+    /// content of a JSON string, and the reply has no <see cref="ProxyReply.Body"/>; every other body comes back plain.
     /// </summary>
-    private async Task<Reply> ServeAsync(ProxyEvent request, LambdaLogger logger, PooledBuffer? embeddedBody, CancellationToken cancellationToken)
+    private async Task<ProxyReply> ServeAsync(ProxyEvent request, LambdaLogger logger, PooledBuffer? embeddedBody, CancellationToken cancellationToken)
     {
-        var log = new RequestLog(time);
+        var log = new SegmentRequestLog(time);
         var method = request.HttpMethod?.ToUpperInvariant() ?? "";
         var route = Route(request);
-        Reply reply;
+        ProxyReply reply;
         try
         {
             reply = (route, method) switch
             {
                 ("/segment", "POST") => await SegmentAsync(request, log, embeddedBody, cancellationToken).ConfigureAwait(false),
                 ("/segments", "GET") => await SegmentsAsync(log, cancellationToken).ConfigureAwait(false),
-                ("/", "GET") => Html(ExplorerPage.Value),
-                ("/segment", _) => MethodNotAllowed(method, "POST"),
-                ("/segments" or "/", _) => MethodNotAllowed(method, "GET"),
-                _ => Error(404, "path", $"no resource {route}: use POST /segment, GET /segments or GET /"),
+                ("/", "GET") => ProxyReply.Html(ExplorerPage.Bytes),
+                ("/segment", _) => ProxyReply.MethodNotAllowed(method, "POST"),
+                ("/segments" or "/", _) => ProxyReply.MethodNotAllowed(method, "GET"),
+                _ => ProxyReply.Error(404, "path", $"no resource {route}: use POST /segment, GET /segments or GET /"),
             };
         }
         catch (RequestException exception)
         {
             log.ErrorField = exception.Field;
-            reply = Error(400, exception.Field, exception.Message);
+            reply = ProxyReply.Error(exception.StatusCode, exception.Field, exception.Message);
         }
         catch (ServiceUnavailableException exception)
         {
-            reply = Error(503, null, exception.Message, ("Retry-After", ((int)ProxySettings.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
+            reply = ProxyReply.Error(503, null, exception.Message, ("Retry-After", ((int)ProxySettings.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
             log.Detail = exception.Message;
         }
         catch (BadEndpointAnswerException exception)
         {
-            reply = Error(502, null, exception.Message);
+            reply = ProxyReply.Error(502, null, exception.Message);
             log.Detail = exception.Message;
         }
 
-        reply = WithCors(request, reply);
-        logger.Information("Request served.",
-            ("method", method), ("route", route), ("statusCode", reply.StatusCode), ("outcome", Outcome(reply.StatusCode)),
-            ("errorField", log.ErrorField), ("detail", log.Detail), ("rows", log.Rows), ("scoredBy", log.ScoredBy),
-            ("modelVersion", log.ModelVersion), ("parseMs", log.Parse), ("modelMs", log.Model), ("scaleMs", log.Scale), ("endpointMs", log.Endpoint),
-            ("totalMs", log.Total));
+        reply = reply.WithCors(request.Header("Origin"), settings.CorsAllowedOrigins);
+        log.Served(logger, method, route, reply.StatusCode, ("rows", log.Rows), ("scoredBy", log.ScoredBy), ("modelVersion", log.ModelVersion),
+            ("parseMs", log.Parse), ("modelMs", log.Model), ("scaleMs", log.Scale), ("endpointMs", log.Endpoint));
         return reply;
     }
 
-    private async Task<Reply> SegmentAsync(ProxyEvent request, RequestLog log, PooledBuffer? embeddedBody, CancellationToken cancellationToken)
+    private async Task<ProxyReply> SegmentAsync(ProxyEvent request, SegmentRequestLog log, PooledBuffer? embeddedBody, CancellationToken cancellationToken)
     {
-        var body = SegmentRequest.BodyBytes(request.BodyText, request.IsBase64Encoded);
+        var body = RequestBody.Bytes(request.BodyText, request.IsBase64Encoded);
         var parsed = SegmentRequest.Parse(body.Span, settings.MaxBatchSize, settings.MaxBodyBytes);
         log.Rows = parsed.Count;
         log.Parse = log.Lap();
@@ -168,12 +111,12 @@ public sealed class SegmentProxyFunction(ProxySettings settings, DeployedModelSo
             embeddedBody.Write("\""u8);
             SegmentAnswer.Write(embeddedBody, predictions, model, EndpointName(model), scoredBy, fallbackReason, embedded: true);
             embeddedBody.Write("\""u8);
-            return new Reply(200, JsonHeaders, null);
+            return ProxyReply.JsonWrittenToDocument(200);
         }
 
         using var plain = new PooledBuffer(DocumentCapacity);
         SegmentAnswer.Write(plain, predictions, model, EndpointName(model), scoredBy, fallbackReason, embedded: false);
-        return Json(200, plain.Written.ToArray());
+        return ProxyReply.Json(200, plain.Written.ToArray());
     }
 
     private async Task<(Prediction[] Predictions, string ScoredBy, string? FallbackReason)> ScoreAsync(FeatureMatrix scaled, SegmentModel model,
@@ -197,7 +140,7 @@ public sealed class SegmentProxyFunction(ProxySettings settings, DeployedModelSo
 
     private string? EndpointName(SegmentModel model) => settings.Mode == ServingMode.Centroids ? null : settings.EndpointName ?? model.Marker.EndpointName;
 
-    private async Task<Reply> SegmentsAsync(RequestLog log, CancellationToken cancellationToken)
+    private async Task<ProxyReply> SegmentsAsync(SegmentRequestLog log, CancellationToken cancellationToken)
     {
         var model = await models.GetAsync(cancellationToken).ConfigureAwait(false);
         log.ModelVersion = model.Marker.ModelVersion;
@@ -239,7 +182,7 @@ public sealed class SegmentProxyFunction(ProxySettings settings, DeployedModelSo
             writer.WriteEndObject();
         }
 
-        return Json(200, buffer.ToArray());
+        return ProxyReply.Json(200, buffer.ToArray());
     }
 
     private static readonly string[] PublishedMetrics = ["k", "rows", "silhouette", "calinski_harabasz", "davies_bouldin", "min_cluster_fraction", "max_cluster_fraction", "label_stability_ari"];
@@ -265,33 +208,6 @@ public sealed class SegmentProxyFunction(ProxySettings settings, DeployedModelSo
         writer.WriteEndObject();
     }
 
-    /// <summary>
-    /// A browser lets a page of another origin read an answer only when the answer names that origin, so every answer of an
-    /// allowed origin carries it, errors included: the page then sees a 400's field and a 503's reason (and its
-    /// Retry-After). <c>Vary: Origin</c> goes on every answer once CORS is on, because the same URL then answers differently
-    /// per origin and a cache must not hand one origin's answer to another.
-    /// </summary>
-    private Reply WithCors(ProxyEvent request, Reply reply)
-    {
-        if (settings.CorsAllowedOrigins.Count == 0)
-        {
-            return reply;
-        }
-
-        var headers = new Dictionary<string, string>(reply.Headers, StringComparer.OrdinalIgnoreCase)
-        {
-            ["Vary"] = "Origin",
-        };
-        // Compared exactly, as API Gateway's preflight does: browsers send an origin's scheme and host in lower case.
-        if (request.Origin is { } origin && settings.CorsAllowedOrigins.Contains(origin, StringComparer.Ordinal))
-        {
-            headers["Access-Control-Allow-Origin"] = origin;
-            headers["Access-Control-Expose-Headers"] = "Retry-After";
-        }
-
-        return reply with { Headers = headers };
-    }
-
     private static string Route(ProxyEvent request)
     {
         var path = request.Resource is { Length: > 0 } resource && !resource.Contains('{', StringComparison.Ordinal) ? resource : request.Path ?? "/";
@@ -299,96 +215,15 @@ public sealed class SegmentProxyFunction(ProxySettings settings, DeployedModelSo
         return trimmed.Length == 0 ? "/" : trimmed;
     }
 
-    private static string Outcome(int statusCode) => statusCode switch
+    /// <summary>The figures of a request for its log line.</summary>
+    private sealed class SegmentRequestLog(TimeProvider time) : RequestLog(time)
     {
-        < 400 => "ok",
-        < 500 => "rejected",
-        503 => "unavailable",
-        _ => "failed",
-    };
-
-    private static Reply MethodNotAllowed(string method, string allowed) =>
-        Error(405, "method", $"{(method.Length == 0 ? "this method" : method)} is not allowed here; use {allowed}", ("Allow", allowed));
-
-    private static Reply Error(int statusCode, string? field, string message, params (string Name, string Value)[] headers)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("error", message);
-            if (field is not null)
-            {
-                writer.WriteString("field", field);
-            }
-
-            writer.WriteEndObject();
-        }
-
-        return Json(statusCode, buffer.ToArray(), headers);
-    }
-
-    private static Reply Json(int statusCode, byte[] body, params (string Name, string Value)[] headers)
-    {
-        if (headers.Length == 0)
-        {
-            return new Reply(statusCode, JsonHeaders, body);
-        }
-
-        var all = new Dictionary<string, string>(JsonHeaders, StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, value) in headers)
-        {
-            all[name] = value;
-        }
-
-        return new Reply(statusCode, all, body);
-    }
-
-    private static Reply Html(byte[] page) => new(200, new Dictionary<string, string>
-    {
-        ["Content-Type"] = "text/html; charset=utf-8",
-        ["Cache-Control"] = "no-cache",
-        // The page is self-contained: nothing but its own inline script and style and this API may load.
-        ["Content-Security-Policy"] = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:",
-    }, page);
-
-    private static byte[] LoadExplorerPage()
-    {
-        using var stream = typeof(SegmentProxyFunction).Assembly.GetManifestResourceStream("ExplorerPage.html")
-            ?? throw new InvalidOperationException("ExplorerPage.html is not embedded in the assembly.");
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return Encoding.UTF8.GetBytes(reader.ReadToEnd());
-    }
-
-    /// <summary>
-    /// An answer before it is framed as an API Gateway response. <see cref="Body"/> is the plain body; null when the body
-    /// was written, escaped, into the Lambda response document already.
-    /// </summary>
-    private sealed record Reply(int StatusCode, IReadOnlyDictionary<string, string> Headers, ReadOnlyMemory<byte>? Body);
-
-    /// <summary>Per-request figures for the one log line.</summary>
-    private sealed class RequestLog(TimeProvider time)
-    {
-        private readonly long _start = time.GetTimestamp();
-        private long _last = time.GetTimestamp();
-
         public int? Rows { get; set; }
         public string? ScoredBy { get; set; }
         public string? ModelVersion { get; set; }
-        public string? ErrorField { get; set; }
-        public string? Detail { get; set; }
         public TimeSpan? Parse { get; set; }
         public TimeSpan? Model { get; set; }
         public TimeSpan? Scale { get; set; }
         public TimeSpan? Endpoint { get; set; }
-        public TimeSpan Total => time.GetElapsedTime(_start);
-
-        public TimeSpan Lap()
-        {
-            var now = time.GetTimestamp();
-            var elapsed = time.GetElapsedTime(_last, now);
-            _last = now;
-            return elapsed;
-        }
     }
 }

@@ -1,15 +1,10 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using CustomerSegmentation.ProxyFunctions;
+using static CustomerSegmentation.ProxyFunctions.RequestBody;
 
 namespace CustomerSegmentation.SegmentProxy;
-
-/// <summary>A caller mistake: answered 400 with <c>{"error": Message, "field": Field}</c>.</summary>
-public sealed class RequestException(string field, string message) : Exception(message)
-{
-    /// <summary>Where the mistake is, e.g. <c>customers[3].income</c>, <c>features[0][2]</c>, or <c>body</c>.</summary>
-    public string Field { get; } = field;
-}
 
 /// <summary>One customer's raw attributes as sent; <see cref="Path"/> prefixes its field names in errors.</summary>
 public sealed record CustomerInput(string Path, double? Age, double? Income, double? Purchases)
@@ -148,60 +143,10 @@ public sealed class SegmentRequest
         }
         catch (JsonException exception)
         {
-            var where = exception.LineNumber is { } line
-                ? string.Create(CultureInfo.InvariantCulture, $" at line {line + 1}, byte {exception.BytePositionInLine + 1}")
-                : "";
-            throw new RequestException("body", $"the body is not valid JSON{where}: {FirstSentence(exception.Message)}");
+            throw NotValidJson(exception);
         }
 
         return parser.Result();
-    }
-
-    /// <summary>
-    /// <c>path.name</c> for names that read as identifiers (all the API's own), else <c>path["name"]</c> with the name
-    /// JSON-escaped, so that an empty or odd key still yields a field a caller can find.
-    /// </summary>
-    public static string FieldPath(string path, string name)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(name);
-        var identifier = name.Length > 0 && (char.IsAsciiLetter(name[0]) || name[0] == '_') && name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_');
-        if (!identifier)
-        {
-            return $"{path}[\"{JsonEncodedText.Encode(name)}\"]";
-        }
-
-        return path.Length == 0 ? name : $"{path}.{name}";
-    }
-
-    private static readonly string[] PositionMarkers = [" Path:", " LineNumber:"];
-
-    // System.Text.Json appends "[Path: $ |] LineNumber: 0 | BytePositionInLine: 5." after the reason; the position is
-    // reported 1-based by the caller instead.
-    private static string FirstSentence(string message)
-    {
-        var cut = PositionMarkers.Select(marker => message.IndexOf(marker, StringComparison.Ordinal))
-            .Where(index => index >= 0).DefaultIfEmpty(message.Length).Min();
-        var text = message[..cut].Trim();
-        return text.Length > 200 ? text[..200] : text;
-    }
-
-    /// <summary>The body bytes of an API Gateway event from the UTF-8 of its body text: base64-decoded when flagged, else the text itself.</summary>
-    public static ReadOnlyMemory<byte> BodyBytes(ReadOnlyMemory<byte> text, bool isBase64Encoded)
-    {
-        if (!isBase64Encoded)
-        {
-            return text;
-        }
-
-        try
-        {
-            return Convert.FromBase64String(Encoding.UTF8.GetString(text.Span));
-        }
-        catch (FormatException)
-        {
-            throw new RequestException("body", "the body is marked base64-encoded but is not valid base64");
-        }
     }
 
     private static readonly string[] KnownNames = ["age", "income", "purchases", "customers", "features"];
@@ -484,7 +429,7 @@ public sealed class SegmentRequest
             catch (InvalidOperationException exception)
             {
                 // The reader checks UTF-8 (and escaped UTF-16) only when a name is decoded.
-                mistake = new RequestException("body", $"the body is not valid UTF-8 JSON text: {FirstSentence(exception.Message)}");
+                mistake = new RequestException("body", $"the body is not valid UTF-8 JSON text: {JsonErrorReason(exception.Message)}");
                 return default;
             }
 

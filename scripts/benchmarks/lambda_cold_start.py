@@ -86,6 +86,14 @@ def make_handler(api: RuntimeApi) -> type:
     return Handler
 
 
+def serve(api: RuntimeApi) -> ThreadingHTTPServer:
+    """The Runtime API for api on a free loopback port, served on a daemon thread until shutdown()."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(api))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def run(command: List[str], env: Dict[str, str], api: RuntimeApi, timeout: float) -> float:
     api.arm()
     started = time.perf_counter()
@@ -112,9 +120,7 @@ def main(argv: List[str]) -> int:
     args = parser.parse_args(argv)
 
     api = RuntimeApi(args.event.encode("utf-8"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(api))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve(api)
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     env.update(dict(item.split("=", 1) for item in args.env))
     env["AWS_LAMBDA_RUNTIME_API"] = f"127.0.0.1:{server.server_address[1]}"

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using CustomerSegmentation.AwsPackageReplacements.Lambda.APIGatewayEvents;
+using CustomerSegmentation.Lambdas.Tests.Contract;
 
 namespace CustomerSegmentation.Lambdas.Tests.SegmentProxy;
 
@@ -69,6 +70,8 @@ internal sealed class ApiGatewayFront(LambdaRuntimeApiServer function, string st
             return;
         }
 
+        // A non-conforming answer fails here: the browser gets a 500 and the problem is in ServerFaults.
+        OpenApiContract.Product.AssertConforms(proxyEvent, answer);
         var responseHeaders = new Dictionary<string, string>(answer.Headers ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase);
         var contentType = responseHeaders.Remove("Content-Type", out var given) ? given : "application/json";
         var responseBody = answer.Body is null ? [] : answer.IsBase64Encoded ? Convert.FromBase64String(answer.Body) : Encoding.UTF8.GetBytes(answer.Body);

@@ -1,3 +1,4 @@
+using CustomerSegmentation.ProxyFunctions;
 using CustomerSegmentation.SegmentProxy;
 
 namespace CustomerSegmentation.Lambdas.Tests.SegmentProxy;

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using CustomerSegmentation.AwsPackageReplacements.Lambda.APIGatewayEvents;
 using CustomerSegmentation.AwsPackageReplacements.Lambda.RuntimeSupport;
+using CustomerSegmentation.Lambdas.Tests.Contract;
 
 namespace CustomerSegmentation.Lambdas.Tests.SegmentProxy;
 
@@ -11,6 +12,7 @@ internal static class LambdaEntryPoint
     /// <summary>
     /// Hands <paramref name="eventJson"/> to <see cref="CustomerSegmentation.SegmentProxy.SegmentProxyFunction.HandleAsync(Stream, LambdaInvocationContext, CancellationToken)"/>
     /// as the runtime does (a memory stream exposing its buffer), or as <paramref name="input"/>; returns the response and the document as written.
+    /// The response must conform to the OpenAPI document.
     /// </summary>
     public static async Task<(APIGatewayProxyResponse Response, string Document)> InvokeAsync(this ProxyHarness harness, byte[] eventJson, Stream? input = null)
     {
@@ -19,7 +21,9 @@ internal static class LambdaEntryPoint
             context, CancellationToken.None);
         using var reader = new StreamReader(output, Encoding.UTF8);
         var document = await reader.ReadToEndAsync();
-        return (JsonSerializer.Deserialize(document, APIGatewayEventsJsonContext.Default.APIGatewayProxyResponse)!, document);
+        var response = JsonSerializer.Deserialize(document, APIGatewayEventsJsonContext.Default.APIGatewayProxyResponse)!;
+        OpenApiContract.Product.AssertConforms(eventJson, response);
+        return (response, document);
     }
 
     /// <summary>Status, headers (sorted) and body on one line, for comparing answers.</summary>

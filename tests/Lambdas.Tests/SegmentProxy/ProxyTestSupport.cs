@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using CustomerSegmentation.AwsPackageReplacements.Lambda.APIGatewayEvents;
 using CustomerSegmentation.AwsPackageReplacements.Lambda.RuntimeSupport;
+using CustomerSegmentation.Lambdas.Tests.Contract;
 using CustomerSegmentation.SegmentProxy;
 
 namespace CustomerSegmentation.Lambdas.Tests.SegmentProxy;
@@ -169,7 +170,13 @@ internal sealed class ProxyHarness : IDisposable
     public Task<APIGatewayProxyResponse> GetAsync(string path, IReadOnlyDictionary<string, string>? headers = null) =>
         SendAsync(new APIGatewayProxyRequest { HttpMethod = "GET", Path = path, Resource = path, Headers = headers });
 
-    public Task<APIGatewayProxyResponse> SendAsync(APIGatewayProxyRequest request) => Function.HandleAsync(request, Logger, CancellationToken.None);
+    /// <summary>One request through the handler; its answer must conform to the OpenAPI document.</summary>
+    public async Task<APIGatewayProxyResponse> SendAsync(APIGatewayProxyRequest request)
+    {
+        var response = await Function.HandleAsync(request, Logger, CancellationToken.None);
+        OpenApiContract.Product.AssertConforms(request, response);
+        return response;
+    }
 
     public void Dispose()
     {

@@ -6,6 +6,7 @@ using CustomerSegmentation.AwsPackageReplacements.Core;
 using CustomerSegmentation.AwsPackageReplacements.Lambda.APIGatewayEvents;
 using CustomerSegmentation.AwsPackageReplacements.SageMakerRuntime;
 using CustomerSegmentation.Lambdas.Tests.Loopback;
+using CustomerSegmentation.ProxyFunctions;
 using CustomerSegmentation.SegmentProxy;
 
 namespace CustomerSegmentation.Lambdas.Tests.SegmentProxy;
@@ -404,7 +405,7 @@ public sealed class SegmentProxyFunctionTests
 
         var (exitCode, _, errors) = await NodeAsync(string.Join("\n", scripts.Values), "--check");
 
-        Assert.Equal(["explorer-api", ""], scripts.Keys);
+        Assert.Equal(["page-api", ""], scripts.Keys);
         Assert.True(exitCode == 0, "the explorer page's scripts do not parse:\n" + errors);
     }
 
@@ -429,7 +430,7 @@ public sealed class SegmentProxyFunctionTests
     {
         var result = await ExplorerApiAsync("""
             const store = storage({});
-            const api = ExplorerApi.create("/prod/", server([{ status: 200, body: { segments: [] } }, { status: 200, body: { predictions: [] } }]), store);
+            const api = PageApi.create("/prod/", server([{ status: 200, body: { segments: [] } }, { status: 200, body: { predictions: [] } }]), store);
             const segments = await api.request("segments");
             await api.request("segment", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{\"age\":34}" });
             return { calls, segments, stored: [...store.map] };
@@ -445,7 +446,7 @@ public sealed class SegmentProxyFunctionTests
     public async Task ExplorerApi_KeyInSessionStorage_IsSentAsXApiKeyOnEveryRequestAndNeverInTheUrl()
     {
         var result = await ExplorerApiAsync("""
-            const api = ExplorerApi.create("/prod/", server([{ status: 200, body: {} }, { status: 200, body: {} }]), storage({ "segment-explorer.api-key": "k3y-Value" }));
+            const api = PageApi.create("/prod/", server([{ status: 200, body: {} }, { status: 200, body: {} }]), storage({ "segment-explorer.api-key": "k3y-Value" }));
             await api.request("segments");
             await api.request("segment", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
             return { calls };
@@ -468,7 +469,7 @@ public sealed class SegmentProxyFunctionTests
     {
         var result = await ExplorerApiAsync($$"""
             const store = storage({});
-            const api = ExplorerApi.create("/prod/", server([{ status: 403, body: {{forbidden}} }, { status: 200, body: {} }]), store);
+            const api = PageApi.create("/prod/", server([{ status: 403, body: {{forbidden}} }, { status: 200, body: {} }]), store);
             const refused = await api.request("segments");
             api.setKey("  k3y-Value  ");
             const answered = await api.request("segments");
@@ -487,7 +488,7 @@ public sealed class SegmentProxyFunctionTests
     {
         var result = await ExplorerApiAsync("""
             const store = storage({ "segment-explorer.api-key": "old-key" });
-            const api = ExplorerApi.create("/prod/", server([{ status: 403, body: { error: "Forbidden" } }, { status: 403, body: { error: "Forbidden" } }]), store);
+            const api = PageApi.create("/prod/", server([{ status: 403, body: { error: "Forbidden" } }, { status: 403, body: { error: "Forbidden" } }]), store);
             const refused = await api.request("segments");
             const asked = await api.request("segments");
             return { refused, asked, calls, stored: [...store.map] };
@@ -510,7 +511,7 @@ public sealed class SegmentProxyFunctionTests
     {
         var result = await ExplorerApiAsync($$"""
             const store = storage({ "segment-explorer.api-key": "k3y" });
-            const api = ExplorerApi.create("/prod/", server([{ status: {{status}}, body: {{body}} }]), store);
+            const api = PageApi.create("/prod/", server([{ status: {{status}}, body: {{body}} }]), store);
             const answer = await api.request("segments");
             return { answer, stored: [...store.map] };
             """);
@@ -524,7 +525,7 @@ public sealed class SegmentProxyFunctionTests
     {
         var result = await ExplorerApiAsync("""
             const blocked = { getItem() { throw new Error("SecurityError"); }, setItem() { throw new Error("SecurityError"); }, removeItem() { throw new Error("SecurityError"); } };
-            const api = ExplorerApi.create("/", server([{ status: 200, body: {} }]), blocked);
+            const api = PageApi.create("/", server([{ status: 200, body: {} }]), blocked);
             api.setKey("k3y");
             await api.request("segments");
             return { calls };
@@ -537,7 +538,7 @@ public sealed class SegmentProxyFunctionTests
     public async Task ExplorerApi_ApiUnreachable_Rejects()
     {
         var result = await ExplorerApiAsync("""
-            const api = ExplorerApi.create("/", () => Promise.reject(new TypeError("Failed to fetch")), storage({}));
+            const api = PageApi.create("/", () => Promise.reject(new TypeError("Failed to fetch")), storage({}));
             try { await api.request("segments"); return { rejected: null }; } catch (error) { return { rejected: error.message }; }
             """);
 
@@ -784,7 +785,7 @@ public sealed class SegmentProxyFunctionTests
     }
 
     /// <summary>
-    /// Stand-ins for the two things the page hands to <c>ExplorerApi.create</c>: a Storage (its entries in <c>map</c>) and a
+    /// Stand-ins for the two things the page hands to <c>PageApi.create</c>: a Storage (its entries in <c>map</c>) and a
     /// fetch that records each call and answers the next of the given answers (<c>body: undefined</c> is a non-JSON body).
     /// </summary>
     private const string ExplorerApiHarness = """
@@ -819,11 +820,11 @@ public sealed class SegmentProxyFunctionTests
 
     /// <summary>
     /// Runs <paramref name="scenario"/> (the body of an async function returning a JSON-serializable result) in Node.js after
-    /// the page's own ExplorerApi script, exactly as served, with no browser globals: the client may use only what it is given.
+    /// the page's own PageApi script, exactly as served, with no browser globals: the client may use only what it is given.
     /// </summary>
     private static async Task<JsonElement> ExplorerApiAsync(string scenario)
     {
-        var client = Scripts(await ExplorerPageAsync())["explorer-api"];
+        var client = Scripts(await ExplorerPageAsync())["page-api"];
         var program = client + "\n" + ExplorerApiHarness + "\n(async () => {\n" + scenario + "\n})().then(result => process.stdout.write(JSON.stringify(result)),"
             + " error => { process.stderr.write(String(error && error.stack || error)); process.exitCode = 1; });\n";
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using CustomerSegmentation.ProxyFunctions;
 using CustomerSegmentation.SegmentProxy;
 
 namespace CustomerSegmentation.Lambdas.Tests.SegmentProxy;
@@ -169,7 +170,7 @@ public sealed class SegmentRequestTests
     [Fact]
     public void BodyBytes_Base64Flagged_IsDecoded()
     {
-        var bytes = SegmentRequest.BodyBytes(Encoding.UTF8.GetBytes(Convert.ToBase64String("""{"age":1}"""u8.ToArray())), isBase64Encoded: true);
+        var bytes = RequestBody.Bytes(Encoding.UTF8.GetBytes(Convert.ToBase64String("""{"age":1}"""u8.ToArray())), isBase64Encoded: true);
 
         Assert.Equal("""{"age":1}""", Encoding.UTF8.GetString(bytes.Span));
     }
@@ -179,7 +180,7 @@ public sealed class SegmentRequestTests
     {
         var text = new ReadOnlyMemory<byte>("""{"age":1}"""u8.ToArray());
 
-        var bytes = SegmentRequest.BodyBytes(text, isBase64Encoded: false);
+        var bytes = RequestBody.Bytes(text, isBase64Encoded: false);
 
         Assert.True(bytes.Equals(text));
     }
@@ -187,7 +188,7 @@ public sealed class SegmentRequestTests
     [Fact]
     public void BodyBytes_Base64FlaggedButInvalid_IsRejectedAsBody()
     {
-        var exception = Assert.Throws<RequestException>(() => SegmentRequest.BodyBytes("not base64!"u8.ToArray(), isBase64Encoded: true));
+        var exception = Assert.Throws<RequestException>(() => RequestBody.Bytes("not base64!"u8.ToArray(), isBase64Encoded: true));
 
         Assert.Equal("body", exception.Field);
         Assert.Equal("the body is marked base64-encoded but is not valid base64", exception.Message);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CustomerSegmentation.AwsPackageReplacements.Lambda.APIGatewayEvents;
+using CustomerSegmentation.Lambdas.Tests.Contract;
 using CustomerSegmentation.Lambdas.Tests.EndpointDeployer;
 using CustomerSegmentation.Lambdas.Tests.Loopback;
 using CustomerSegmentation.SegmentProxy;
@@ -86,13 +87,15 @@ internal sealed class ServedSegmentProxy : IDisposable
         RequestContext = new ProxyRequestContext { RequestId = Guid.NewGuid().ToString(), Stage = "prod", HttpMethod = method, ResourcePath = path },
     };
 
-    /// <summary>One invocation through the Runtime API; a function error (not a response) fails the test.</summary>
+    /// <summary>One invocation through the Runtime API; a function error (not a response), or a response the OpenAPI document does not allow, fails the test.</summary>
     public async Task<APIGatewayProxyResponse> InvokeAsync(APIGatewayProxyRequest request)
     {
         var payload = JsonSerializer.Serialize(request, APIGatewayEventsJsonContext.Default.APIGatewayProxyRequest);
         var outcome = await RuntimeApi.WaitForOutcomeAsync(RuntimeApi.Enqueue(payload), TimeSpan.FromSeconds(60));
         Assert.False(outcome.IsError, $"the function reported an error instead of a response: {outcome.BodyText}");
-        return JsonSerializer.Deserialize(outcome.Body, APIGatewayEventsJsonContext.Default.APIGatewayProxyResponse)!;
+        var response = JsonSerializer.Deserialize(outcome.Body, APIGatewayEventsJsonContext.Default.APIGatewayProxyResponse)!;
+        OpenApiContract.Product.AssertConforms(request, response);
+        return response;
     }
 
     /// <summary>Fails on any Runtime API protocol violation or any request the endpoint stand-in found invalid.</summary>

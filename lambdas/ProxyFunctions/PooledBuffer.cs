@@ -1,13 +1,14 @@
 using System.Buffers;
 
-namespace CustomerSegmentation.SegmentProxy;
+namespace CustomerSegmentation.ProxyFunctions;
 
 /// <summary>
-/// A growable byte buffer rented from <see cref="ArrayPool{T}.Shared"/>, which answers are written into: a batch answer is
-/// larger than the large-object threshold, and a fresh array per request would be collected only with the oldest generation.
+/// A growable byte buffer rented from <see cref="ArrayPool{T}.Shared"/>, which answers are written into: a large answer (a
+/// POST /segment batch) is larger than the large-object threshold, and a fresh array per request would be collected only
+/// with the oldest generation.
 /// <see cref="Dispose"/> returns the array, unless <see cref="DetachAsStream"/> handed it over.
 /// </summary>
-internal sealed class PooledBuffer(int initialCapacity) : IBufferWriter<byte>, IDisposable
+public sealed class PooledBuffer(int initialCapacity) : IBufferWriter<byte>, IDisposable
 {
     private byte[] _array = ArrayPool<byte>.Shared.Rent(initialCapacity);
 

@@ -1,0 +1,4 @@
+using CustomerSegmentation.AwsPackageReplacements.Lambda.RuntimeSupport;
+using CustomerSegmentation.RecommendationsApi;
+
+return await LambdaRuntime.RunFromEnvironmentAsync(RecommendationsApiStartup.InitializeAsync).ConfigureAwait(false);
