@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The README's run command: the whole platform on this machine, no AWS account. Installs what is missing,
-# synthesizes the CDK app for this machine's CPU, runs the training pipeline on the sample data (or --data) with the
-# local runner, which deploys the model through the real EndpointDeployer to a local endpoint serving inference.py,
-# serves the stack's REST API with the real SegmentProxy on a loopback port, sends example requests and prints the
-# answers. Without --serve it then stops everything; with --serve it keeps serving until Ctrl+C.
+# synthesizes the CDK app for this machine's CPU, runs both pipelines with the local runner in one local environment:
+# the training pipeline on the sample data (or --data), which deploys the model through the real EndpointDeployer to a
+# local endpoint serving inference.py, and the recommendations pipeline on generated B2B data, which publishes to the
+# serving table in dynalite. Serves the stack's REST API (the real SegmentProxy and RecommendationsApi) on a loopback
+# port, sends example requests and prints the answers. Without --serve it then stops everything; with --serve it keeps
+# serving until Ctrl+C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/env.sh
@@ -13,10 +15,11 @@ usage() {
   cat <<'EOF'
 Usage: scripts/run.sh [--data FILE.csv] [--port N] [--serve] [--work-dir DIR] [-c key=value ...]
 
-  --data FILE.csv   train on this CSV (header Age, Gender, Income, Purchases; bad rows are reported and left out)
-                    instead of generated sample data
+  --data FILE.csv   train the segmentation model on this CSV (header Age, Gender, Income, Purchases; bad rows are
+                    reported and left out) instead of generated sample data; the recommendations pipeline always
+                    runs on generated B2B data
   --port N          serve the API on 127.0.0.1:N (default 8080; 0 picks a free port)
-  --serve           keep the API, the endpoint and the functions running until Ctrl+C
+  --serve           keep the API, the endpoint, the tables and the functions running until Ctrl+C
   --work-dir DIR    where the run keeps its files (default .work/local)
   -c key=value      CDK context for the synthesis, e.g. -c pipeline:nClusters=4 (see the README's settings table)
 EOF
@@ -76,7 +79,7 @@ begin "Synthesize the CDK app ($architecture functions)"
 npx --no-install cdk synth --quiet --no-version-reporting --output "$cdk_out" \
   -c "deployment:lambdaArchitecture=$architecture" "${context[@]}" >/dev/null
 "$SEGMENTATION_PYTHON" scripts/synth-summary.py "$cdk_out"
-end "synthesize (bundles both functions)"
+end "synthesize (bundles every function)"
 
 begin "Prepare the training data"
 if [[ -z $data ]]; then
@@ -88,7 +91,20 @@ data_uri=s3://local-input/customers.csv
 echo "training on $data (uploaded to $data_uri)"
 end "training data"
 
-# The stack has two pipelines; this run trains the segmentation model. Its name follows projectName.
+begin "Prepare the recommendations data (generated B2B customers, products, invoices, feedback)"
+b2b="$work/b2b"
+(cd scripts && "$SEGMENTATION_PYTHON" -B -m sample_data.b2b --invoices 20000 --customers 1000 --products 300 --seed 7 \
+  --feedback-rows 300 --out "$b2b")
+# As DataFile for training: the runner uploads each CSV, and the pipeline's Input* parameters (S3 prefixes, the same
+# parameters as in AWS) point the run at them.
+b2b_inputs=()
+for table in customers products invoices feedback; do
+  b2b_inputs+=(--upload "$b2b/$table/$table.csv=s3://local-input/recommendations/$table/$table.csv"
+    --param "Input${table^}=s3://local-input/recommendations/$table/")
+done
+end "recommendations data"
+
+# The stack's two pipelines, named after projectName.
 project=$(sed -n 's/.*"projectName": *"\([^"]*\)".*/\1/p' cdk.json)
 for setting in "${context[@]}"; do
   if [[ $setting == projectName=* ]]; then project=${setting#projectName=}; fi
@@ -102,7 +118,7 @@ log="$work/runner.log"
 runner_pid=""
 stop_runner() {
   if [[ -n $runner_pid ]] && kill -0 "$runner_pid" 2>/dev/null; then
-    # Ctrl+C for the runner: it stops the functions, the model servers and S3 it started, then exits.
+    # Ctrl+C for the runner: it stops the functions, the model servers, S3 and DynamoDB it started, then exits.
     kill -INT "$runner_pid" 2>/dev/null || true
     for _ in $(seq 1 300); do kill -0 "$runner_pid" 2>/dev/null || break; sleep 0.1; done
     # Its own process group: anything a crash left behind goes with it.
@@ -114,13 +130,19 @@ stop_runner() {
 trap stop_runner EXIT
 trap 'echo; echo "Stopping."; stop_runner; print_phases; exit 130' INT TERM
 
-begin "Run the training pipeline, deploy the model and start the API"
+begin "Run both pipelines, deploy the model and start the API"
+# One runner, both pipelines one after the other in one local environment: the API it then serves reads the table the
+# recommendations run published (dynalite, started and stopped by the runner) and calls the endpoint the training run
+# deployed. Each --param goes to the pipelines that declare it (ModelApprovalStatus to both).
 # Job control puts the runner in its own process group (a background job of a script would otherwise ignore
 # SIGINT, the signal it stops cleanly on), so Ctrl+C here reaches only this script, which then stops the runner.
+# The log exists before the runner starts: the loop below reads it at once, maybe before the background job opened it.
+: >"$log"
 set -m
 dotnet infra/LocalPipelineRunner/bin/Release/net10.0/LocalPipelineRunner.dll \
-  --cdk-out "$cdk_out" --pipeline "$project-training" --work-dir "$work/pipeline" --serve --port "$port" \
-  --upload "$data=$data_uri" --param "DataFile=$data_uri" \
+  --cdk-out "$cdk_out" --pipeline "$project-training" --pipeline "$project-recommendations" \
+  --work-dir "$work/pipeline" --serve --port "$port" \
+  --upload "$data=$data_uri" --param "DataFile=$data_uri" "${b2b_inputs[@]}" \
   --param ModelApprovalStatus=Approved >"$log" 2>&1 &
 runner_pid=$!
 set +m
@@ -147,10 +169,15 @@ until [[ -n $api ]]; do
 done
 show_new_lines
 key=$(sed -n 's/^API key [^:]*: \([^ ]*\).*/\1/p' "$log" | head -n 1)
-end "pipeline, deployment and API"
-if grep -q '^Pipeline .* execution .*: Failed' "$log"; then
-  echo "run.sh: the pipeline run failed, so no model was deployed: $(sed -n 's/^Failure reason: //p' "$log" | head -n 1)" >&2
-  echo "The execution's steps and their output are above; its log is $log." >&2
+end "pipelines, deployment and API"
+# Each execution's own time, from the runner's summary line "Pipeline <name> execution <id>: <status> in <s> s".
+while read -r name seconds; do
+  phases+=("$(printf '  %-32s %10s s' "${name#"$project-"} pipeline" "$seconds")")
+done < <(sed -n 's/^Pipeline \([^ ]*\) execution [^ ]*: [A-Za-z]* in \([0-9.]*\) s$/\1 \2/p' "$log")
+failed=$(sed -n 's/^Pipeline \([^ ]*\) execution [^ ]*: Failed.*/\1/p' "$log" | paste -sd ' ' -)
+if [[ -n $failed ]]; then
+  echo "run.sh: the execution of $failed failed: $(sed -n 's/^Failure reason: //p' "$log" | head -n 1)" >&2
+  echo "The executions' steps and their output are above; the runner's log is $log." >&2
   exit 1
 fi
 
@@ -158,7 +185,13 @@ begin "Example requests"
 "$SEGMENTATION_PYTHON" scripts/local/example_requests.py --api "$api" ${key:+--key "$key"}
 end "example requests"
 
-printf '\nSegment explorer: %s\nAPI: %s%s\n' "$api" "$api" "${key:+ (x-api-key: $key)}"
+begin "Example recommendation requests"
+"$SEGMENTATION_PYTHON" scripts/local/example_recommendations.py --api "$api" ${key:+--key "$key"} \
+  --customers "$b2b/customers/customers.csv"
+end "recommendation requests"
+
+printf '\nSegment explorer: %s\nAccount manager page: %saccount-manager\nSales leader page: %ssales-leader\n' "$api" "$api" "$api"
+printf 'OpenAPI document: %sopenapi.json\nAPI: %s%s\n' "$api" "$api" "${key:+ (x-api-key: $key)}"
 if $serve; then
   print_phases
   echo "Serving until Ctrl+C (runner log: $log)."

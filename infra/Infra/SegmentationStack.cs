@@ -95,6 +95,11 @@ public sealed class SegmentationStack : Stack
             Value = RecommendationsPipeline.ServingTable.TableName,
             Description = "The DynamoDB table serving the recommendations: get pk 'pointer' for the latest run, then 'run#<run_id>#customer#<customer_id>'.",
         });
+        _ = new CfnOutput(this, "FeedbackTableName", new CfnOutputProps
+        {
+            Value = RecommendationsPipeline.FeedbackTable.TableName,
+            Description = "The DynamoDB table of the account managers' feedback (one item per idempotency_key), read by the next recommendations run.",
+        });
 
         ModelDeployment = new ModelDeployment(this, "ModelDeployment", new ModelDeploymentProps
         {
@@ -135,6 +140,28 @@ public sealed class SegmentationStack : Stack
                 Description = "The API key's id, not its value; callers send the value as x-api-key. Get it with: aws apigateway get-api-key --api-key <id> --include-value",
             });
         }
+
+        RecommendationsApi = new RecommendationsApi(this, "RecommendationsApi", new RecommendationsApiProps
+        {
+            ProjectName = settings.ProjectName,
+            Api = SegmentApi,
+            ServingTable = RecommendationsPipeline.ServingTable,
+            FeedbackTable = RecommendationsPipeline.FeedbackTable,
+            MetricNamespace = RecommendationsPipeline.MetricNamespace,
+            Settings = settings.Api,
+            LambdaArchitecture = settings.Deployment.LambdaArchitecture,
+            LogRetentionDays = settings.Deployment.LogRetentionDays,
+        });
+        _ = new CfnOutput(this, "OpenApiUrl", new CfnOutputProps
+        {
+            Value = RecommendationsApi.OpenApiUrl,
+            Description = "The OpenAPI 3.0 document of every route (no key needed), for a CRM to import (Salesforce External Services, for one).",
+        });
+        _ = new CfnOutput(this, "RecommendationsFunctionName", new CfnOutputProps
+        {
+            Value = RecommendationsApi.Function.FunctionName,
+            Description = "The function behind GET /recommendations/{customerId}, GET /recommendations/summary, POST /feedback and the pages; its log has one line per request.",
+        });
 
         var notebook = settings.Notebook;
         Notebook = new NotebookEnvironment(this, "Notebook", new NotebookEnvironmentProps
@@ -184,6 +211,9 @@ public sealed class SegmentationStack : Stack
 
     /// <summary>The REST API and its SegmentProxy function.</summary>
     public SegmentApi SegmentApi { get; }
+
+    /// <summary>The recommendation, feedback and page routes on the same API, their function and alarms.</summary>
+    public RecommendationsApi RecommendationsApi { get; }
 
     /// <summary>The data scientists' notebook instance, its role and git secret.</summary>
     public NotebookEnvironment Notebook { get; }

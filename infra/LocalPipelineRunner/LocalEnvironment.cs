@@ -27,6 +27,7 @@ public sealed class LocalEnvironment : IAsyncDisposable
     private readonly DynaliteServer? _dynalite;
     private readonly EndpointStatusTracker _tracker;
     private readonly TextWriter _log;
+    private readonly List<ExecutionRecord> _executions = [];
     private int _disposed;
 
     private LocalEnvironment(CloudAssembly assembly, S3rverServer? s3rver, ObjectStore store, LocalLambdaService lambda, EndpointStatusTracker tracker,
@@ -66,8 +67,11 @@ public sealed class LocalEnvironment : IAsyncDisposable
     /// <summary>The REST API's front; null unless an API port was asked for.</summary>
     public LocalApiGateway? Api { get; private set; }
 
-    /// <summary>The pipeline execution that ran when the environment started.</summary>
-    public ExecutionRecord Execution { get; private set; } = null!;
+    /// <summary>The pipeline executions that ran when the environment started, in run order.</summary>
+    public IReadOnlyList<ExecutionRecord> Executions => _executions;
+
+    /// <summary>The last of <see cref="Executions"/>: the only one unless several pipelines ran.</summary>
+    public ExecutionRecord Execution => _executions[^1];
 
     /// <summary>The bus as AWS services publish to it (the runner's RegisterModel steps too).</summary>
     public IEventPublisher EventPublisher => _tracker;
@@ -107,6 +111,7 @@ public sealed class LocalEnvironment : IAsyncDisposable
                 SageMaker = sageMaker.Endpoint,
                 SageMakerRuntime = sageMaker.Endpoint,
                 ApplicationAutoScaling = sageMaker.Endpoint,
+                DynamoDb = dynamoDbEndpoint,
             };
             await log.WriteLineAsync($"SageMaker, SageMaker runtime and Application Auto Scaling at {sageMaker.Endpoint}").ConfigureAwait(false);
             return new LocalEnvironment(assembly, s3rver, store, lambda, tracker, sageMaker, log, dynalite, dynamoDbEndpoint);
@@ -128,7 +133,7 @@ public sealed class LocalEnvironment : IAsyncDisposable
         _log.WriteLine($"REST API {Api.Api.Name} at {Api.StageUri}");
     }
 
-    internal void Completed(ExecutionRecord execution) => Execution = execution;
+    internal void Completed(ExecutionRecord execution) => _executions.Add(execution);
 
     /// <summary>
     /// Waits until what the run set in motion has finished: no endpoint is Creating, Updating, RollingBack or Deleting,

@@ -20,10 +20,24 @@ public sealed record PipelineRunOptions
     /// <summary>Stack name or artifact id. Default: the assembly's only stack.</summary>
     public string? StackName { get; init; }
 
-    /// <summary>Logical id or PipelineName of the pipeline. Default: the stack's only AWS::SageMaker::Pipeline.</summary>
-    public string? Pipeline { get; init; }
+    /// <summary>
+    /// Logical ids or PipelineNames of the pipelines to run, one after the other in this order, in one local environment
+    /// (one S3, one DynamoDB, the same functions and endpoints), so each later execution and the served API see what the
+    /// earlier ones wrote. Default: empty, the stack's only AWS::SageMaker::Pipeline.
+    /// </summary>
+    public IReadOnlyList<string> Pipelines { get; init; } = [];
 
-    /// <summary>Pipeline parameter values by name, as text; checked against the declared types. Default: none.</summary>
+    /// <summary>Shorthand for <see cref="Pipelines"/> with one pipeline (null: none named); reads null unless exactly one is named.</summary>
+    public string? Pipeline
+    {
+        get => Pipelines.Count == 1 ? Pipelines[0] : null;
+        init => Pipelines = value is null ? [] : [value];
+    }
+
+    /// <summary>
+    /// Pipeline parameter values by name, as text; each goes to every pipeline that declares it, checked against the
+    /// declared type, and one that no pipeline declares is an error. Default: none.
+    /// </summary>
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
 
     /// <summary>An S3 endpoint to use. Default: null, which starts s3rver for the run and stops it afterwards.</summary>
@@ -41,7 +55,7 @@ public sealed record PipelineRunOptions
     /// <summary>The interpreter <c>python3</c> resolves to in steps. Default: $SEGMENTATION_PYTHON, else /usr/bin/python3.</summary>
     public string Python { get; init; } = Environment.GetEnvironmentVariable("SEGMENTATION_PYTHON") is { Length: > 0 } p ? p : "/usr/bin/python3";
 
-    /// <summary>Execution id to use instead of a random one. Default: null (random, like SageMaker).</summary>
+    /// <summary>Execution id to use instead of a random one; only with a single pipeline. Default: null (random, like SageMaker).</summary>
     public string? ExecutionId { get; init; }
 
     /// <summary>
@@ -113,7 +127,11 @@ public sealed record FileUpload(string LocalPath, S3Location Target)
 /// </summary>
 public static class PipelineRun
 {
-    /// <summary>Runs the pipeline, waits for the deployments it started to finish, then stops every local service.</summary>
+    /// <summary>
+    /// Runs the pipelines, waits for the deployments they started to finish, then stops every local service. Returns the
+    /// last execution (the only one unless <see cref="PipelineRunOptions.Pipelines"/> names several; <see cref="StartAsync"/>
+    /// gives each).
+    /// </summary>
     public static async Task<ExecutionRecord> RunAsync(PipelineRunOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -122,9 +140,10 @@ public static class PipelineRun
     }
 
     /// <summary>
-    /// Runs the pipeline and waits for the deployments it started to finish (<see cref="PipelineRunOptions.SettleTimeout"/>),
-    /// then returns the stack still running locally (with its REST API when <see cref="PipelineRunOptions.ApiPort"/> is set).
-    /// Dispose it to stop every local service.
+    /// Runs the pipelines one after the other and waits for the deployments they started to finish
+    /// (<see cref="PipelineRunOptions.SettleTimeout"/>), then returns the stack still running locally (with its REST API
+    /// when <see cref="PipelineRunOptions.ApiPort"/> is set). A failed execution does not stop the next pipeline: they are
+    /// independent, and each record says how it ended. Dispose the environment to stop every local service.
     /// </summary>
     public static async Task<LocalEnvironment> StartAsync(PipelineRunOptions options, CancellationToken cancellationToken = default)
     {
@@ -135,8 +154,7 @@ public static class PipelineRun
         }
 
         var assembly = CloudAssembly.Load(options.CloudAssemblyDirectory, options.StackName);
-        var pipelineId = assembly.SelectPipeline(options.Pipeline);
-        var pipelineName = assembly.PipelineName(pipelineId);
+        var pipelineIds = SelectPipelines(assembly, options);
         var environment = await LocalEnvironment.StartAsync(options, assembly, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -148,37 +166,96 @@ public static class PipelineRun
                 await options.Log.WriteLineAsync($"uploaded {upload.LocalPath} -> {upload.Target}").ConfigureAwait(false);
             }
 
-            var body = await assembly.PipelineDefinitionAsync(
-                pipelineId, (bucket, key) => store.ReadTextAsync(new S3Location(bucket, key), cancellationToken)).ConfigureAwait(false);
-            var definition = PipelineDefinition.Parse(body);
-            EnsureLambdaStepsCanRun(definition, environment);
+            var definitions = new List<(string Name, PipelineDefinition Definition)>();
+            foreach (var pipelineId in pipelineIds)
+            {
+                var body = await assembly.PipelineDefinitionAsync(
+                    pipelineId, (bucket, key) => store.ReadTextAsync(new S3Location(bucket, key), cancellationToken)).ConfigureAwait(false);
+                var definition = PipelineDefinition.Parse(body);
+                EnsureLambdaStepsCanRun(definition, environment);
+                definitions.Add((assembly.PipelineName(pipelineId), definition));
+            }
+
+            EnsureEveryParameterIsDeclared(options.Parameters, definitions);
             if (options.ApiPort is { } port)
             {
                 environment.ServeApi(port, options.RestApi);
             }
 
-            var execution = new PipelineExecution(
-                definition,
-                pipelineName,
-                store,
-                new RunnerEnvironment(Path.GetFullPath(options.WorkDirectory), options.Python) { DynamoDbEndpoint = environment.DynamoDbEndpoint },
-                options.Log);
-            execution.Executors
-                .Register(new LambdaStepExecutor(environment.Lambda))
-                .Register(new RegisterModelStepExecutor(environment.EventPublisher));
-            foreach (var executor in options.AdditionalExecutors)
+            foreach (var (name, definition) in definitions)
             {
-                execution.Executors.Register(executor);
+                var execution = new PipelineExecution(
+                    definition,
+                    name,
+                    store,
+                    new RunnerEnvironment(Path.GetFullPath(options.WorkDirectory), options.Python) { DynamoDbEndpoint = environment.DynamoDbEndpoint },
+                    options.Log);
+                execution.Executors
+                    .Register(new LambdaStepExecutor(environment.Lambda))
+                    .Register(new RegisterModelStepExecutor(environment.EventPublisher));
+                foreach (var executor in options.AdditionalExecutors)
+                {
+                    execution.Executors.Register(executor);
+                }
+
+                // With one pipeline every override goes to it, so ParameterValues reports an undeclared one in its own words.
+                var declared = definition.Parameters.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+                var parameters = definitions.Count == 1
+                    ? options.Parameters
+                    : options.Parameters.Where(p => declared.Contains(p.Key)).ToDictionary(StringComparer.Ordinal);
+                environment.Completed(await execution.RunAsync(parameters, options.ExecutionId, cancellationToken).ConfigureAwait(false));
+                await environment.SettleAsync(options.SettleTimeout, cancellationToken).ConfigureAwait(false);
             }
 
-            environment.Completed(await execution.RunAsync(options.Parameters, options.ExecutionId, cancellationToken).ConfigureAwait(false));
-            await environment.SettleAsync(options.SettleTimeout, cancellationToken).ConfigureAwait(false);
             return environment;
         }
         catch
         {
             await environment.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>The logical ids of <see cref="PipelineRunOptions.Pipelines"/> in order, each once.</summary>
+    private static List<string> SelectPipelines(CloudAssembly assembly, PipelineRunOptions options)
+    {
+        if (options.Pipelines.Count == 0)
+        {
+            return [assembly.SelectPipeline(null)];
+        }
+
+        var ids = options.Pipelines.Select(assembly.SelectPipeline).ToList();
+        if (ids.GroupBy(id => id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+        {
+            throw new PipelineRunnerException($"--pipeline names {repeated.Key} ({assembly.PipelineName(repeated.Key)}) more than once; each pipeline runs once per run.");
+        }
+
+        if (ids.Count > 1 && options.ExecutionId is not null)
+        {
+            throw new PipelineRunnerException(
+                $"--execution-id {options.ExecutionId} names one execution, but {ids.Count} pipelines run; leave it out, each execution gets its own id.");
+        }
+
+        return ids;
+    }
+
+    /// <summary>With several pipelines, a parameter none of them declares is refused before anything runs (one pipeline's <see cref="ParameterValues"/> says so itself).</summary>
+    private static void EnsureEveryParameterIsDeclared(IReadOnlyDictionary<string, string> parameters, List<(string Name, PipelineDefinition Definition)> definitions)
+    {
+        if (definitions.Count < 2)
+        {
+            return;
+        }
+
+        var unknown = parameters.Keys
+            .Where(name => !definitions.Any(d => d.Definition.Parameters.Any(p => p.Name == name)))
+            .Order(StringComparer.Ordinal)
+            .Select(name => $"Unknown parameter {name}; " + string.Join("; ", definitions.Select(d =>
+                $"pipeline {d.Name} declares: {string.Join(", ", d.Definition.Parameters.Select(p => p.Name))}")) + ".")
+            .ToList();
+        if (unknown.Count > 0)
+        {
+            throw new PipelineRunnerException(string.Join(Environment.NewLine, unknown));
         }
     }
 

@@ -3,33 +3,36 @@ using CustomerSegmentation.LocalPipelineRunner.Definition;
 using CustomerSegmentation.LocalPipelineRunner.Execution;
 
 const string Usage = """
-    Runs a synthesized SageMaker pipeline locally (steps as local processes, S3 on loopback).
+    Runs synthesized SageMaker pipelines locally (steps as local processes, S3 and DynamoDB on loopback).
 
     Usage: LocalPipelineRunner --cdk-out <dir> [options]
 
       --cdk-out <dir>           cdk.out folder of a synthesized app (required)
       --stack <name>            stack name or artifact id (default: the only stack)
-      --pipeline <id|name>      pipeline logical id or PipelineName (default: the only pipeline of the stack)
-      --param <Name=Value>      pipeline parameter override; repeat for several (checked against the declared types)
+      --pipeline <id|name>      pipeline logical id or PipelineName (default: the only pipeline of the stack); repeat to
+                                run several, one after the other in the given order, in one local environment
+      --param <Name=Value>      pipeline parameter override, given to every pipeline that declares it; repeat for several
+                                (checked against the declared types; one no pipeline declares is an error)
       --work-dir <dir>          step directories, execution records, local model registry (default: .work/pipeline)
       --s3-endpoint <url>       use this S3 endpoint (key S3RVER/S3RVER) instead of starting s3rver
       --upload <file>=<s3-uri>  put a local file into S3 before the run (e.g. the DataFile CSV); repeatable
-      --execution-id <id>       execution id (default: 12 random characters)
-      --serve                   after the run, keep the stack running locally (endpoints, functions, rules and its
-                                REST API) until Ctrl+C, then exit with the execution's exit code
+      --execution-id <id>       execution id, with a single pipeline (default: 12 random characters)
+      --serve                   after the runs, keep the stack running locally (endpoints, functions, rules, tables and
+                                its REST API) until Ctrl+C, then exit with the executions' exit code
       --port <n>                with --serve: the loopback port of the REST API (default: 0, a free port)
       -h, --help                show this help
 
     Steps and model servers run $SEGMENTATION_PYTHON (default /usr/bin/python3) as python3. Lambda steps, EventBridge
     rules and the REST API run the stack's real function bootstraps: synthesize with bundling and
     -c deployment:lambdaArchitecture=<this machine's architecture>.
-    Exit code: 0 when the execution Succeeded, 1 when it Failed, 2 for invalid input, 130 when cancelled (Ctrl+C).
-    The execution record is <work-dir>/<execution id>/execution.json.
+    Exit code: 0 when every execution Succeeded, 1 when one Failed, 2 for invalid input, 130 when cancelled (Ctrl+C).
+    Each execution's record is <work-dir>/<execution id>/execution.json.
     """;
 
 var values = new Dictionary<string, string>(StringComparer.Ordinal);
 var parameters = new List<string>();
 var uploads = new List<string>();
+var pipelines = new List<string>();
 var serve = false;
 for (var i = 0; i < args.Length; i++)
 {
@@ -67,6 +70,10 @@ for (var i = 0; i < args.Length; i++)
     {
         uploads.Add(value);
     }
+    else if (name == "--pipeline")
+    {
+        pipelines.Add(value);
+    }
     else
     {
         values[name] = value;
@@ -98,7 +105,7 @@ try
         CloudAssemblyDirectory = cdkOut,
         WorkDirectory = values.GetValueOrDefault("--work-dir", Path.Combine(".work", "pipeline")),
         StackName = values.GetValueOrDefault("--stack"),
-        Pipeline = values.GetValueOrDefault("--pipeline"),
+        Pipelines = pipelines,
         Parameters = ParameterValues.ParseAssignments(parameters),
         S3Endpoint = values.TryGetValue("--s3-endpoint", out var endpoint) ? new Uri(endpoint) : null,
         ExecutionId = values.GetValueOrDefault("--execution-id"),
@@ -113,8 +120,8 @@ try
     };
     if (!serve)
     {
-        var record = await PipelineRun.RunAsync(options, cancellation.Token);
-        return record.PipelineExecutionStatus == ExecutionRecord.Succeeded ? 0 : 1;
+        await using var finished = await PipelineRun.StartAsync(options, cancellation.Token);
+        return ExitCode(finished.Executions);
     }
 
     await using var environment = await PipelineRun.StartAsync(options, cancellation.Token);
@@ -142,7 +149,7 @@ try
         Console.WriteLine("Stopping the local services.");
     }
 
-    return environment.Execution.PipelineExecutionStatus == ExecutionRecord.Succeeded ? 0 : 1;
+    return ExitCode(environment.Executions);
 }
 catch (PipelineRunnerException e)
 {
@@ -164,3 +171,6 @@ catch (UriFormatException e)
     await Console.Error.WriteLineAsync($"error: --s3-endpoint: {e.Message}");
     return 2;
 }
+
+static int ExitCode(IReadOnlyList<ExecutionRecord> executions) =>
+    executions.All(e => e.PipelineExecutionStatus == ExecutionRecord.Succeeded) ? 0 : 1;

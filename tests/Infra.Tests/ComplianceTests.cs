@@ -595,6 +595,24 @@ public sealed class SynthesizedVariants : IDisposable
 }
 
 /// <summary>One synthesis of the platform app into its own cloud assembly folder, deleted on dispose.</summary>
+/// <summary>A class fixture: the app synthesized once with one context, on first use, for every test of a class.</summary>
+public abstract class SharedSynthesis(IDictionary<string, object> context) : IDisposable
+{
+    private readonly Lazy<Synthesis> synthesis = new(() => Synthesis.Run(context));
+
+    internal Synthesis Synthesis => synthesis.Value;
+
+    public void Dispose()
+    {
+        if (synthesis.IsValueCreated)
+        {
+            synthesis.Value.Dispose();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+}
+
 internal sealed class Synthesis : IDisposable
 {
     private readonly Lazy<CdkNagResult> nag;

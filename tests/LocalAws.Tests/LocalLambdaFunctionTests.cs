@@ -14,6 +14,7 @@ public sealed class LocalLambdaFunctionTests(RuntimeLoopFunctionBootstrap runtim
         SageMaker = new Uri("http://127.0.0.1:4570/"),
         SageMakerRuntime = new Uri("http://127.0.0.1:4571/"),
         ApplicationAutoScaling = new Uri("http://127.0.0.1:4572/"),
+        DynamoDb = new Uri("http://127.0.0.1:4573/"),
     };
 
     private readonly StringWriter _log = new();
@@ -93,6 +94,7 @@ public sealed class LocalLambdaFunctionTests(RuntimeLoopFunctionBootstrap runtim
         Assert.Equal("http://127.0.0.1:4570", environment["AWS_ENDPOINT_URL_SAGEMAKER"]);
         Assert.Equal("http://127.0.0.1:4571", environment["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"]);
         Assert.Equal("http://127.0.0.1:4572", environment["AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING"]);
+        Assert.Equal("http://127.0.0.1:4573", environment["AWS_ENDPOINT_URL_DYNAMODB"]);
         Assert.StartsWith("127.0.0.1:", environment["AWS_LAMBDA_RUNTIME_API"], StringComparison.Ordinal);
         Assert.DoesNotContain("AWS_PROFILE_LEAK_CHECK", environment.Keys);
         Assert.DoesNotContain("AWS_SESSION_TOKEN", environment.Keys);

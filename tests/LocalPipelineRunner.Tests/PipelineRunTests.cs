@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using CustomerSegmentation.LocalPipelineRunner.Execution;
 using CustomerSegmentation.LocalPipelineRunner.Storage;
 
@@ -78,6 +79,71 @@ public class PipelineRunTests(S3Fixture s3)
     }
 
     [Fact]
+    public async Task StartAsync_TwoPipelines_RunsBothInTheGivenOrderInOneEnvironmentEachWithTheParameter()
+    {
+        var options = Options(HandWrittenCloudAssembly.Create(), null, ("Greeting", "bye")) with { Pipelines = ["Other-Pipeline", "MiniPipeline"] };
+
+        await using var environment = await PipelineRun.StartAsync(options);
+
+        Assert.Equal(["Other-Pipeline", "Mini-Pipeline"], environment.Executions.Select(e => e.PipelineName));
+        Assert.All(environment.Executions, e => Assert.Equal(ExecutionRecord.Succeeded, e.PipelineExecutionStatus));
+        Assert.Same(environment.Executions[1], environment.Execution);
+        Assert.NotEqual(environment.Executions[0].PipelineExecutionId, environment.Executions[1].PipelineExecutionId);
+        foreach (var execution in environment.Executions)
+        {
+            Assert.Equal("bye", execution.Parameters["Greeting"]!.GetValue<string>());
+            Assert.Equal("BYE arn:aws:iam::000000000000:role/PipelineRoleDCFDBB91",
+                await File.ReadAllTextAsync(Path.Combine(execution.ExecutionDirectory, "Copy", "opt", "ml", "processing", "output", "out.txt")));
+        }
+
+        var log = options.Log.ToString()!;
+        Assert.Single(Regex.Matches(log, "s3rver started for this run"));
+        Assert.True(log.IndexOf("Pipeline Other-Pipeline execution", StringComparison.Ordinal) < log.IndexOf("Pipeline Mini-Pipeline execution", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Options_PipelineShorthand_IsTheOnlyEntryOfPipelines()
+    {
+        var one = Options("cdk.out", null) with { Pipeline = "MiniPipeline" };
+        var none = one with { Pipeline = null };
+        var two = one with { Pipelines = ["MiniPipeline", "OtherPipeline"] };
+
+        Assert.Equal(["MiniPipeline"], one.Pipelines);
+        Assert.Equal("MiniPipeline", one.Pipeline);
+        Assert.Empty(none.Pipelines);
+        Assert.Null(none.Pipeline);
+        Assert.Null(two.Pipeline);
+    }
+
+    [Theory]
+    [InlineData(new[] { "MiniPipeline", "Mini-Pipeline" }, null,
+        "--pipeline names MiniPipeline (Mini-Pipeline) more than once; each pipeline runs once per run.")]
+    [InlineData(new[] { "MiniPipeline", "OtherPipeline" }, "run000000001",
+        "--execution-id run000000001 names one execution, but 2 pipelines run; leave it out, each execution gets its own id.")]
+    [InlineData(new[] { "MiniPipeline", "Nope" }, null,
+        "Stack MiniStack has no pipeline 'Nope'; pipelines: MiniPipeline (Mini-Pipeline), OtherPipeline (Other-Pipeline).")]
+    public async Task StartAsync_BadPipelineList_FailsBeforeAnythingRuns(string[] pipelines, string? executionId, string expected)
+    {
+        var options = Options(HandWrittenCloudAssembly.Create(), s3.Endpoint) with { Pipelines = pipelines, ExecutionId = executionId };
+
+        var error = await Assert.ThrowsAsync<PipelineRunnerException>(() => PipelineRun.StartAsync(options));
+
+        Assert.Equal(expected, error.Message);
+        Assert.DoesNotContain("execution", options.Log.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartAsync_TwoPipelinesAndAParameterNeitherDeclares_FailsNamingEachPipelinesParameters()
+    {
+        var options = Options(HandWrittenCloudAssembly.Create(), s3.Endpoint, ("Nope", "1"), ("Greeting", "hi")) with { Pipelines = ["MiniPipeline", "OtherPipeline"] };
+
+        var error = await Assert.ThrowsAsync<PipelineRunnerException>(() => PipelineRun.StartAsync(options));
+
+        Assert.Equal("Unknown parameter Nope; pipeline Mini-Pipeline declares: Greeting; pipeline Other-Pipeline declares: Greeting.", error.Message);
+        Assert.DoesNotContain("Copy (Processing) started", options.Log.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_NotACloudAssembly_FailsNamingTheFolder()
     {
         var empty = Directory.CreateTempSubdirectory("not-cdk-out-").FullName;
@@ -101,6 +167,23 @@ public class PipelineRunTests(S3Fixture s3)
         Assert.Equal(expected, exitCode);
         Assert.Contains($"Pipeline Mini-Pipeline execution cli000000001: {(expected == 0 ? "Succeeded" : "Failed")}", output, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(work, "cli000000001", "execution.json")));
+    }
+
+    [Theory]
+    [InlineData("hello", 0)]
+    [InlineData("fail", 1)]
+    public void Main_TwoPipelines_RunsBothAndExitsZeroOnlyWhenEverySucceeded(string greeting, int expected)
+    {
+        var work = Directory.CreateTempSubdirectory("runner-cli-").FullName;
+
+        var (exitCode, output, _) = RunCli("--cdk-out", HandWrittenCloudAssembly.Create(), "--pipeline", "MiniPipeline", "--pipeline", "Other-Pipeline",
+            "--work-dir", work, "--s3-endpoint", s3.Endpoint.ToString(), "--param", $"Greeting={greeting}");
+
+        var status = expected == 0 ? "Succeeded" : "Failed";
+        Assert.Equal(expected, exitCode);
+        Assert.Matches($"Pipeline Mini-Pipeline execution [a-z0-9]{{12}}: {status}", output);
+        Assert.Matches($"Pipeline Other-Pipeline execution [a-z0-9]{{12}}: {status}", output);
+        Assert.Equal(2, Directory.GetFiles(work, "execution.json", SearchOption.AllDirectories).Length);
     }
 
     [Fact]

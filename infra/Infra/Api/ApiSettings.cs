@@ -30,9 +30,10 @@ public enum ApiAuthorization
 }
 
 /// <summary>
-/// Settings of the segment API: the SegmentProxy function's limits and serving mode, and the REST API's
-/// authorization, throttling, CORS, stage and firewall. The function's architecture and the log retention come from
-/// <c>deployment:lambdaArchitecture</c> and <c>deployment:logRetentionDays</c>, shared by every platform function.
+/// Settings of the API: the SegmentProxy function's limits and serving mode, the RecommendationsApi function's limits
+/// and its routes' throttles, and the REST API's authorization, throttling, CORS, stage and firewall. The functions'
+/// architecture and the log retention come from <c>deployment:lambdaArchitecture</c> and
+/// <c>deployment:logRetentionDays</c>, shared by every platform function.
 /// </summary>
 public sealed partial record ApiSettings
 {
@@ -98,6 +99,36 @@ public sealed partial record ApiSettings
     /// <summary>Context <c>api:webAclArn</c>: a regional AWS WAFv2 web ACL to associate with the stage; default none.</summary>
     public string? WebAclArn { get; init; }
 
+    /// <summary>
+    /// Context <c>api:pointerCacheSeconds</c>: how long the RecommendationsApi function keeps the serving table's pointer
+    /// to the latest published run before reading it again, 0 (every request) to 300; default 30. A run switch reaches
+    /// every caller within this time.
+    /// </summary>
+    public int PointerCacheSeconds { get; init; } = 30;
+
+    /// <summary>Context <c>api:feedbackMaxBodyBytes</c>: POST /feedback body size, 2 to 1048576; default 16384 (one rating is a few hundred bytes).</summary>
+    public int FeedbackMaxBodyBytes { get; init; } = 16 * 1024;
+
+    /// <summary>
+    /// Context <c>api:recommendationsThrottleRate</c> and <c>api:recommendationsThrottleBurst</c>: requests per second and
+    /// burst of each of GET /recommendations/{customerId} and GET /recommendations/summary, 1 to 10000 and 1 to 5000;
+    /// default 50 and 100. API-key callers are also held to their usage plan's api:throttleRate.
+    /// </summary>
+    public ThrottleLimit RecommendationsThrottle { get; init; } = new(50, 100);
+
+    /// <summary>
+    /// Context <c>api:feedbackThrottleRate</c> and <c>api:feedbackThrottleBurst</c>: requests per second and burst of
+    /// POST /feedback, 1 to 10000 and 1 to 5000; default 10 and 20 (ratings are clicks of people, each one a table write).
+    /// </summary>
+    public ThrottleLimit FeedbackThrottle { get; init; } = new(10, 20);
+
+    /// <summary>
+    /// Context <c>api:pagesThrottleRate</c> and <c>api:pagesThrottleBurst</c>: requests per second and burst of each of the
+    /// open routes GET /account-manager, GET /sales-leader and GET /openapi.json, 1 to 10000 and 1 to 5000; default 5
+    /// and 10 (anonymous callers; a person loads a page once per visit).
+    /// </summary>
+    public ThrottleLimit PagesThrottle { get; init; } = new(5, 10);
+
     /// <summary>The proxy's spelling of <see cref="ServingMode"/> (its SERVING_MODE variable).</summary>
     public string ServingModeName => ServingModes.Single(m => m.Value == ServingMode).Key;
 
@@ -120,7 +151,17 @@ public sealed partial record ApiSettings
         CloudWatchRole = read.Bool("api:cloudWatchRole", true),
         WebAclArn = read.OptionalString("api:webAclArn", WebAclArnPattern(),
             "expected a regional WAFv2 web ACL ARN such as arn:aws:wafv2:us-east-1:123456789012:regional/webacl/api-acl/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"),
+        PointerCacheSeconds = read.Int("api:pointerCacheSeconds", 30, 0, 300),
+        FeedbackMaxBodyBytes = read.Int("api:feedbackMaxBodyBytes", 16 * 1024, 2, 1024 * 1024),
+        RecommendationsThrottle = ReadThrottle(read, "recommendations", new(50, 100)),
+        FeedbackThrottle = ReadThrottle(read, "feedback", new(10, 20)),
+        PagesThrottle = ReadThrottle(read, "pages", new(5, 10)),
     };
+
+    // The same ranges as the stage's api:throttleRate and api:throttleBurst.
+    private static ThrottleLimit ReadThrottle(ContextReader read, string routes, ThrottleLimit defaults) => new(
+        read.Int($"api:{routes}ThrottleRate", defaults.Rate, 1, 10_000),
+        read.Int($"api:{routes}ThrottleBurst", defaults.Burst, 1, 5_000));
 
     private static string ReadCorsOrigins(ContextReader read)
     {
@@ -154,3 +195,8 @@ public sealed partial record ApiSettings
     [GeneratedRegex("^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/[A-Za-z0-9_-]{1,128}/[A-Za-z0-9-]{1,128}$")]
     private static partial Regex WebAclArnPattern();
 }
+
+/// <summary>A method's throttle in the stage's method settings: steady-state requests per second and the burst above it.</summary>
+/// <param name="Rate">Requests per second.</param>
+/// <param name="Burst">Requests accepted at once above the rate.</param>
+public sealed record ThrottleLimit(int Rate, int Burst);

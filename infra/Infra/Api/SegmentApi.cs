@@ -50,7 +50,9 @@ public sealed class SegmentApiProps
 /// route is a Lambda proxy integration of the SegmentProxy function. The data routes are authenticated (API key and
 /// usage plan, or IAM); GET /, the static explorer page, is open so a browser can load it. Throttled, body-validated,
 /// access-logged as JSON, traced with X-Ray, CORS only for configured origins, and optionally behind a WAF web ACL. The
-/// function may read only the model documents it serves and invoke only the one endpoint.
+/// function may read only the model documents it serves and invoke only the one endpoint. Other constructs add their
+/// routes to the same API and stage (RecommendationsApi), with their own throttles (<see cref="ThrottleMethod"/>) and
+/// the same authorization acknowledgements (<see cref="AcknowledgeMethod"/>).
 /// </summary>
 public sealed class SegmentApi : Construct
 {
@@ -60,11 +62,17 @@ public sealed class SegmentApi : Construct
     // cdk-nag names the managed policy of the CloudWatch role this way in its IAM4 finding.
     private const string PushToCloudWatchLogsPolicy = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs";
 
+    private readonly ApiAuthorization authorization;
+
+    // The stage renders one method setting of its own: the stage-wide throttle and error-only logging.
+    private int methodSettingCount = 1;
+
     public SegmentApi(Construct scope, string id, SegmentApiProps props)
         : base(scope, id)
     {
         ArgumentNullException.ThrowIfNull(props);
         var settings = props.Settings;
+        authorization = settings.Authorization;
 
         var proxy = NativeFunction.Create(this, "Proxy", new NativeFunctionProps
         {
@@ -218,6 +226,56 @@ public sealed class SegmentApi : Construct
         "runs/*/artifacts/segment_profiles.json",
         "runs/*/artifacts/metrics.json",
     ];
+
+    /// <summary>
+    /// Gives <paramref name="method"/>, a route another construct added to this API, its own throttle in the stage's
+    /// method settings instead of the stage-wide api:throttleRate and api:throttleBurst.
+    /// </summary>
+    /// <exception cref="ArgumentException">The method belongs to another API.</exception>
+    public void ThrottleMethod(Method method, ThrottleLimit limit)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(limit);
+        if (method.Api.Node.Path != RestApi.Node.Path)
+        {
+            throw new ArgumentException($"{method.Node.Path} is a method of {method.Api.Node.Path}, not of {RestApi.Node.Path}.", nameof(method));
+        }
+
+        // The L2 stage renders its method settings once, when it is created, and cannot add one later; an override at the
+        // next index appends to the rendered list. API Gateway spells the resource path's slashes ~1. A method's own entry
+        // replaces the stage-wide one for that method entirely, so it repeats the logging choice.
+        var stage = (CfnStage)Stage.Node.DefaultChild!;
+        stage.AddPropertyOverride($"MethodSettings.{methodSettingCount++}", new Dictionary<string, object>
+        {
+            ["HttpMethod"] = method.HttpMethod,
+            ["ResourcePath"] = "/" + method.Resource.Path.Replace("/", "~1", StringComparison.Ordinal),
+            ["LoggingLevel"] = "ERROR",
+            ["DataTraceEnabled"] = false,
+            ["ThrottlingRateLimit"] = limit.Rate,
+            ["ThrottlingBurstLimit"] = limit.Burst,
+        });
+    }
+
+    /// <summary>
+    /// Records on <paramref name="method"/> why cdk-nag's authorization rules do not apply to it: as for this API's own data
+    /// routes (API key or IAM, no Cognito user pool), or, for a route open on purpose, <paramref name="openReason"/>.
+    /// </summary>
+    public void AcknowledgeMethod(Method method, string? openReason = null)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        if (openReason is not null)
+        {
+            NagAcknowledgements.Add(method, "AwsSolutions-APIG4", openReason);
+        }
+        else if (authorization == ApiAuthorization.ApiKey)
+        {
+            NagAcknowledgements.Add(method, "AwsSolutions-APIG4",
+                "Callers authenticate with the usage plan's API key (x-api-key), which also enforces their throttle and daily quota; api:authorization iam switches to SigV4.");
+        }
+
+        NagAcknowledgements.Add(method, "AwsSolutions-COG4",
+            "The API serves applications, not signed-in end users: they authenticate with an API key or IAM (api:authorization), so there is no Cognito user pool.");
+    }
 
     private static Dictionary<string, string> ProxyEnvironment(SegmentApiProps props)
     {
@@ -438,18 +496,11 @@ public sealed class SegmentApi : Construct
     private void Acknowledge(SegmentApiProps props)
     {
         var settings = props.Settings;
-        NagAcknowledgements.Add(ExplorerPageMethod, "AwsSolutions-APIG4",
-            "GET / serves only the static explorer page embedded in the function (no data, no S3 or endpoint call) and must load in a browser without credentials; the data routes it calls require the API key or IAM.");
         foreach (var method in Methods)
         {
-            if (settings.Authorization == ApiAuthorization.ApiKey && method != ExplorerPageMethod)
-            {
-                NagAcknowledgements.Add(method, "AwsSolutions-APIG4",
-                    "Callers authenticate with the usage plan's API key (x-api-key), which also enforces their throttle and daily quota; api:authorization iam switches to SigV4.");
-            }
-
-            NagAcknowledgements.Add(method, "AwsSolutions-COG4",
-                "The API serves applications, not signed-in end users: they authenticate with an API key or IAM (api:authorization), so there is no Cognito user pool.");
+            AcknowledgeMethod(method, method == ExplorerPageMethod
+                ? "GET / serves only the static explorer page embedded in the function (no data, no S3 or endpoint call) and must load in a browser without credentials; the data routes it calls require the API key or IAM."
+                : null);
         }
 
         if (settings.WebAclArn is null)

@@ -63,4 +63,6 @@ public sealed record LocalServiceEndpoints
     public Uri? SageMakerRuntime { get; init; }
 
     public Uri? ApplicationAutoScaling { get; init; }
+
+    public Uri? DynamoDb { get; init; }
 }

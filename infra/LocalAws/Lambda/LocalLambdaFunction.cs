@@ -162,6 +162,7 @@ public sealed class LocalLambdaFunction : IAsyncDisposable
             ("AWS_ENDPOINT_URL_SAGEMAKER", endpoints.SageMaker),
             ("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", endpoints.SageMakerRuntime),
             ("AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING", endpoints.ApplicationAutoScaling),
+            ("AWS_ENDPOINT_URL_DYNAMODB", endpoints.DynamoDb),
         })
         {
             if (uri is not null)
