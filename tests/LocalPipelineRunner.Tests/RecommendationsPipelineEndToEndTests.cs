@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using CustomerSegmentation.LocalAws;
+using CustomerSegmentation.LocalAws.ApiGateway;
 using CustomerSegmentation.LocalAws.CloudFormation;
 using CustomerSegmentation.LocalAws.DynamoDb;
 using CustomerSegmentation.LocalPipelineRunner.Execution;
@@ -13,13 +16,17 @@ namespace CustomerSegmentation.LocalPipelineRunner.Tests;
 
 /// <summary>
 /// The recommendations pipeline of the real CDK app, executed by the local runner on generated B2B data
-/// (scripts/sample_data/b2b.py): every step runs its script as in the SageMaker container, Publish loads dynalite.
+/// (scripts/sample_data/b2b.py): every step runs its script as in the SageMaker container, Publish loads dynalite, and
+/// feedback stored in the feedback table (as the API stores it) changes the next run's ranking.
 /// </summary>
 [Collection(S3Collection.Name)]
 public class RecommendationsPipelineEndToEndTests(S3Fixture s3, SynthesizedAppFixture app) : IClassFixture<SynthesizedAppFixture>
 {
     private const string Pipeline = "customer-segmentation-recommendations";
     private const string ModelGroup = "customer-segmentation-recommendation-models";
+
+    private const string ServingTable = "CustomerSegmentation-RecommendationsPipelineServingTableCEDB228F-local";
+    private const string FeedbackTable = "CustomerSegmentation-RecommendationsPipelineFeedbackTable1C8E94BA-local";
 
     private static readonly string[] Tables = ["customers", "products", "invoices", "feedback"];
 
@@ -45,7 +52,7 @@ public class RecommendationsPipelineEndToEndTests(S3Fixture s3, SynthesizedAppFi
                 record.Steps.Select(s => $"{s.StepName}:{s.StepStatus}"));
             Assert.Contains("(dynalite started for this run)", log.ToString(), StringComparison.Ordinal);
             var final = await AssertRunArtifactsAsync(record, work);
-            await AssertPublishedAsync(dynamoDb!, record, final, data);
+            await AssertPublishedAsync(dynamoDb!, record, final);
         }
         finally
         {
@@ -82,8 +89,8 @@ public class RecommendationsPipelineEndToEndTests(S3Fixture s3, SynthesizedAppFi
         Assert.Equal("PendingManualApproval", (string?)package["ModelApprovalStatus"]);
         Assert.DoesNotContain("dynalite started", log.ToString(), StringComparison.Ordinal);
         using var client = LocalTables.Client(dynalite.Endpoint);
-        var table = Assert.Single((await client.ListTablesAsync()).TableNames);
-        Assert.Equal(0, (await client.ScanAsync(new ScanRequest { TableName = table })).Count);
+        Assert.Equal([FeedbackTable, ServingTable], (await client.ListTablesAsync()).TableNames.Order(StringComparer.Ordinal));
+        Assert.Equal(0, (await client.ScanAsync(new ScanRequest { TableName = ServingTable })).Count);
         Assert.True(await s3.Store.ExistsAsync(S3Location.Parse(RunUri(record, "feedback-calibration/final/recommendations.csv")), CancellationToken.None));
     }
 
@@ -129,29 +136,249 @@ public class RecommendationsPipelineEndToEndTests(S3Fixture s3, SynthesizedAppFi
         return lines.Skip(1).Select(l => l.Split(',')).ToList();
     }
 
-    /// <summary>The pointer names this run, each customer's item holds its final recommendations in rank order, the manifest points at the run.</summary>
-    private async Task AssertPublishedAsync(Uri endpoint, ExecutionRecord record, IReadOnlyList<string[]> final, string data)
+    /// <summary>
+    /// The feedback loop: ratings put into the feedback table between two runs (as the API stores them) are read by the
+    /// next run's FeedbackCalibration and weigh that customer's recommendation as the seed says: Low x WeightLow (0.1),
+    /// so the product drops below ScoreCutoff or falls; High x WeightHigh (1.3, capped at 1). The second run's pointer
+    /// names the first as the run it replaced.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_FeedbackInTheFeedbackTable_WeighsTheNextRunsRecommendationsByTheSeedsWeights()
+    {
+        var data = GenerateData();
+        await UploadInputsAsync(data);
+        using var dynalite = await DynaliteServer.StartAsync(DynaliteServer.FindEntryPoint(app.RepositoryRoot), CancellationToken.None);
+        var log = new StringWriter();
+        var options = Options(Directory.CreateTempSubdirectory("e2e-recommendations-").FullName, log) with { DynamoDbEndpoint = dynalite.Endpoint };
+
+        var first = await PipelineRun.RunAsync(options);
+        Assert.True(first.PipelineExecutionStatus == ExecutionRecord.Succeeded, log.ToString());
+        var ranked = Csv(await s3.GetTextAsync(RunUri(first, "ranking/recommendations/recommendations.csv")));
+        var firstFinal = Csv(await s3.GetTextAsync(RunUri(first, "feedback-calibration/final/recommendations.csv")));
+        var referenceDate = (string)JsonNode.Parse(await s3.GetTextAsync(RunUri(first, "market-basket/reference/basket_report.json")))!["reference_date"]!;
+        var rated = await RatedPairsAsync(data);
+        // Two customers' top recommendations that no feedback CSV row rates, so the table's rows alone decide.
+        var top = firstFinal.Where(r => r["rank"] == "1" && !rated.Contains((r["customer_id"], r["recommended_product"]))).Take(2).ToList();
+        Assert.Equal(2, top.Count);
+        var (low, high) = (top[0], top[1]);
+        using var client = LocalTables.Client(dynalite.Endpoint);
+        await PutFeedbackAsync(client, first.PipelineExecutionId, low["customer_id"], low["recommended_product"], "Low", "not_relevant", referenceDate);
+        await PutFeedbackAsync(client, first.PipelineExecutionId, high["customer_id"], high["recommended_product"], "High", null, referenceDate);
+
+        var second = await PipelineRun.RunAsync(options);
+
+        Assert.True(second.PipelineExecutionStatus == ExecutionRecord.Succeeded, log.ToString());
+        var secondFinal = Csv(await s3.GetTextAsync(RunUri(second, "feedback-calibration/final/recommendations.csv")));
+        double RankingScore(Dictionary<string, string> row) => Score(ranked.Single(r => r["customer_id"] == row["customer_id"] && r["recommended_product"] == row["recommended_product"]));
+        Dictionary<string, string>? After(Dictionary<string, string> row) =>
+            secondFinal.SingleOrDefault(r => r["customer_id"] == row["customer_id"] && r["recommended_product"] == row["recommended_product"]);
+
+        var lowScore = RankingScore(low) * 0.1;
+        if (After(low) is { } stillThere)
+        {
+            Assert.True(lowScore >= 0.08, $"{low["recommended_product"]} scores {lowScore} after the Low rating, below ScoreCutoff, yet stayed");
+            Assert.Equal(("0.1", lowScore), (stillThere["feedback_weight"], Score(stillThere)), new ScoreComparer());
+            Assert.NotEqual("1", stillThere["rank"]);
+        }
+        else
+        {
+            Assert.True(lowScore < 0.08, $"{low["recommended_product"]} scores {lowScore} after the Low rating, not below ScoreCutoff, yet was removed");
+        }
+
+        var boosted = Assert.IsType<Dictionary<string, string>>(After(high));
+        Assert.Equal(("1.3", Math.Min(RankingScore(high) * 1.3, 1.0)), (boosted["feedback_weight"], Score(boosted)), new ScoreComparer());
+        Assert.Equal("1", boosted["rank"]);
+        // Everything else of the two customers is as the first run had it: the same data ranks the same way.
+        static IEnumerable<string> Others(IEnumerable<Dictionary<string, string>> rows, Dictionary<string, string> rated) => rows
+            .Where(r => r["customer_id"] == rated["customer_id"] && r["recommended_product"] != rated["recommended_product"])
+            .Select(r => $"{r["recommended_product"]}={r["score"]}");
+        Assert.Equal(Others(firstFinal, low), Others(secondFinal, low));
+
+        var summary = JsonNode.Parse(await s3.GetTextAsync(RunUri(second, "feedback-calibration/feedback/feedback_summary.json")))!;
+        Assert.Equal(FeedbackTable, (string?)summary["feedback_table"]);
+        Assert.Equal(2, (int)summary["input_validation"]!["files"]!.AsArray().Single(f => (string?)f!["file"] == $"dynamodb:{FeedbackTable}")!["rows_read"]!);
+        var pointer = await GetAsync(client, "pointer");
+        Assert.Equal((second.PipelineExecutionId, first.PipelineExecutionId), (pointer["run_id"].S, pointer["previous_run_id"].S));
+        var published = JsonNode.Parse((await GetAsync(client, $"run#{second.PipelineExecutionId}#customer#{low["customer_id"]}"))["recommendations"].S)!.AsArray();
+        Assert.Equal(
+            secondFinal.Where(r => r["customer_id"] == low["customer_id"]).Select(r => r["recommended_product"]),
+            published.Select(r => (string)r!["recommended_product"]!));
+    }
+
+    /// <summary>
+    /// Issue 9's loop through the real RecommendationsApi function behind the local API Gateway front: what an account
+    /// manager sees (GET /recommendations/{customerId}) and rates (POST /feedback, with an Idempotency-Key) is read by the
+    /// next local run, and the API then answers with the seed's weights applied: Low x WeightLow (0.1), so the product
+    /// drops below ScoreCutoff (0.08) or falls; High x WeightHigh (1.3), capped at 1.
+    /// </summary>
+    [Fact]
+    public async Task StartAsync_FeedbackPostedThroughTheApi_NextRunServesTheSeedsWeights()
+    {
+        var data = GenerateData();
+        await UploadInputsAsync(data);
+        using var dynalite = await DynaliteServer.StartAsync(DynaliteServer.FindEntryPoint(app.RepositoryRoot), CancellationToken.None);
+        var log = new StringWriter();
+        var options = Options(Directory.CreateTempSubdirectory("e2e-recommendations-").FullName, log) with
+        {
+            DynamoDbEndpoint = dynalite.Endpoint,
+            Parameters = new Dictionary<string, string> { ["ModelApprovalStatus"] = "Approved" },
+            ApiPort = 0,
+        };
+        await using var environment = await PipelineRun.StartAsync(options);
+        var first = environment.Execution;
+        Assert.True(first.PipelineExecutionStatus == ExecutionRecord.Succeeded, log.ToString());
+        using var http = new HttpClient();
+        var api = new ServedApi(http, environment.Api!, log);
+        var firstFinal = Csv(await s3.GetTextAsync(RunUri(first, "feedback-calibration/final/recommendations.csv")));
+        var referenceDate = (string)JsonNode.Parse(await s3.GetTextAsync(RunUri(first, "market-basket/reference/basket_report.json")))!["reference_date"]!;
+        var rated = await RatedPairsAsync(data);
+        // The Low rating goes to a customer's rank-1 product, the High one to another customer's product that scores
+        // under 1 / 1.3, so the boost shows in the score; no feedback CSV row rates either, so the API's rows alone decide.
+        var low = firstFinal.First(r => r["rank"] == "1" && !rated.Contains((r["customer_id"], r["recommended_product"])));
+        var high = firstFinal.First(r => r["customer_id"] != low["customer_id"] && Score(r) < 0.7 && !rated.Contains((r["customer_id"], r["recommended_product"])));
+
+        var lowBefore = await api.RecommendationsAsync(low["customer_id"], first);
+        var highBefore = await api.RecommendationsAsync(high["customer_id"], first);
+        Assert.Equal(
+            firstFinal.Where(r => r["customer_id"] == low["customer_id"]).Select(r => r["recommended_product"]),
+            lowBefore.Select(r => (string)r["product_id"]!));
+        Assert.Equal(low["recommended_product"], (string?)lowBefore[0]["product_id"]);
+        var lowScore = ScoreOf(lowBefore, low["recommended_product"])!.Value;
+        var highScore = ScoreOf(highBefore, high["recommended_product"])!.Value;
+        var keys = (Low: $"e2e-low-{Guid.NewGuid():N}", High: $"e2e-high-{Guid.NewGuid():N}");
+        await api.PostFeedbackAsync(keys.Low, first, new JsonObject
+        {
+            ["customer_id"] = low["customer_id"],
+            ["product_id"] = low["recommended_product"],
+            ["rating"] = "Low",
+            ["reason_code"] = "not_relevant",
+            ["feedback_date"] = referenceDate,
+        });
+        await api.PostFeedbackAsync(keys.High, first, new JsonObject
+        {
+            ["customer_id"] = high["customer_id"],
+            ["product_id"] = high["recommended_product"],
+            ["rating"] = "High",
+            ["feedback_date"] = referenceDate,
+        });
+        var lastServed = Stopwatch.StartNew();
+
+        var second = await PipelineRun.RunAsync(options);
+
+        Assert.True(second.PipelineExecutionStatus == ExecutionRecord.Succeeded, log.ToString());
+        var summary = JsonNode.Parse(await s3.GetTextAsync(RunUri(second, "feedback-calibration/feedback/feedback_summary.json")))!;
+        Assert.Equal(2, (int)summary["input_validation"]!["files"]!.AsArray().Single(f => (string?)f!["file"] == $"dynamodb:{FeedbackTable}")!["rows_read"]!);
+        // The warm function reuses the pointer it read for POINTER_CACHE_SECONDS; past that it must serve the new run.
+        var stale = PointerCache(environment) - lastServed.Elapsed;
+        if (stale > TimeSpan.Zero)
+        {
+            await Task.Delay(stale + TimeSpan.FromMilliseconds(100));
+        }
+
+        var lowAfter = await api.RecommendationsAsync(low["customer_id"], second);
+        var highAfter = await api.RecommendationsAsync(high["customer_id"], second);
+
+        Assert.NotEqual(first.PipelineExecutionId, second.PipelineExecutionId);
+        var weighed = lowScore * 0.1;
+        if (ScoreOf(lowAfter, low["recommended_product"]) is { } stayed)
+        {
+            Assert.True(weighed >= 0.08, $"{low["recommended_product"]} scores {weighed} after the Low rating, below ScoreCutoff, yet is still served");
+            Assert.Equal(weighed, stayed, 1e-9);
+            Assert.NotEqual(1, (int)lowAfter.Single(r => (string?)r["product_id"] == low["recommended_product"])["rank"]!);
+        }
+        else
+        {
+            Assert.True(weighed < 0.08, $"{low["recommended_product"]} scores {weighed} after the Low rating, not below ScoreCutoff, yet is no longer served");
+        }
+
+        var boosted = Math.Min(highScore * 1.3, 1.0);
+        Assert.Equal(boosted, ScoreOf(highAfter, high["recommended_product"])!.Value, 1e-9);
+        Assert.Equal(
+            1 + highAfter.Count(r => (string?)r["product_id"] != high["recommended_product"] && (double)r["score"]! > boosted),
+            (int)highAfter.Single(r => (string?)r["product_id"] == high["recommended_product"])["rank"]!);
+        Assert.All(new[] { lowAfter, highAfter }, answer =>
+        {
+            Assert.Equal(Enumerable.Range(1, answer.Count), answer.Select(r => (int)r["rank"]!));
+            Assert.Equal(answer.Select(r => (double)r["score"]!).OrderDescending(), answer.Select(r => (double)r["score"]!));
+        });
+    }
+
+    /// <summary>The GET /recommendations and POST /feedback calls of the test above, with the stack's API key, each asserting the contract's status and run.</summary>
+    private sealed class ServedApi(HttpClient http, LocalApiGateway api, StringWriter log)
+    {
+        /// <summary>The customer's served recommendations, in rank order, asserted to come from <paramref name="run"/>.</summary>
+        public async Task<List<JsonObject>> RecommendationsAsync(string customer, ExecutionRecord run)
+        {
+            var answer = await SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(api.StageUri, $"recommendations/{Uri.EscapeDataString(customer)}")), HttpStatusCode.OK);
+            Assert.Equal((customer, run.PipelineExecutionId, false), ((string?)answer["customer_id"], (string?)answer["run_id"], (bool)answer["cold_start"]!));
+            return answer["recommendations"]!.AsArray().Select(r => r!.AsObject()).ToList();
+        }
+
+        /// <summary>Posts <paramref name="feedback"/> under <paramref name="key"/>; asserts it was stored (201) for <paramref name="run"/>.</summary>
+        public async Task PostFeedbackAsync(string key, ExecutionRecord run, JsonObject feedback)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, new Uri(api.StageUri, "feedback"))
+            {
+                Content = new StringContent(feedback.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("Idempotency-Key", key);
+            var answer = await SendAsync(request, HttpStatusCode.Created);
+            Assert.Equal((true, key, run.PipelineExecutionId), ((bool)answer["stored"]!, (string?)answer["idempotency_key"], (string?)answer["run_id"]));
+            Assert.Equal((string?)feedback["rating"], (string?)answer["feedback"]!["rating"]);
+        }
+
+        private async Task<JsonNode> SendAsync(HttpRequestMessage request, HttpStatusCode expected)
+        {
+            using (request)
+            {
+                request.Headers.Add("x-api-key", api.Api.ApiKeys.Values.Single());
+                using var response = await http.SendAsync(request);
+                var body = await response.Content.ReadAsStringAsync();
+                Assert.True(response.StatusCode == expected, $"{request.Method} {request.RequestUri} answered {(int)response.StatusCode}: {body}{Environment.NewLine}{log}");
+                return JsonNode.Parse(body)!;
+            }
+        }
+    }
+
+    private static double? ScoreOf(List<JsonObject> recommendations, string product) =>
+        recommendations.SingleOrDefault(r => (string?)r["product_id"] == product)?["score"] is { } score ? (double)score : null;
+
+    /// <summary>How long the served RecommendationsApi function reuses the current-run pointer (its POINTER_CACHE_SECONDS).</summary>
+    private static TimeSpan PointerCache(LocalEnvironment environment)
+    {
+        var seconds = environment.Assembly.Template["Resources"]!.AsObject()
+            .Select(r => r.Value!["Properties"]?["Environment"]?["Variables"]?["POINTER_CACHE_SECONDS"])
+            .OfType<JsonNode>()
+            .Single();
+        return TimeSpan.FromSeconds(int.Parse((string)seconds!, CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The (customer, product) pairs the generated data's feedback CSV rates.</summary>
+    private static async Task<HashSet<(string Customer, string Product)>> RatedPairsAsync(string data) =>
+        Csv(await File.ReadAllTextAsync(Path.Combine(data, "feedback", "feedback.csv"))).Select(r => (r["customer_id"], r["product_id"])).ToHashSet();
+
+    /// <summary>
+    /// The pointer names this run; every customer of the run has its item (its final recommendations in rank order, or
+    /// none) with its segment, every segment its popular in-stock products, the run its summary; the manifest points at
+    /// the run.
+    /// </summary>
+    private async Task AssertPublishedAsync(Uri endpoint, ExecutionRecord record, IReadOnlyList<string[]> final)
     {
         var runId = record.PipelineExecutionId;
         using var client = LocalTables.Client(endpoint);
-        var table = Assert.Single((await client.ListTablesAsync()).TableNames);
-        Assert.Equal("CustomerSegmentation-RecommendationsPipelineServingTableCEDB228F-local", table);
+        Assert.Equal([FeedbackTable, ServingTable], (await client.ListTablesAsync()).TableNames.Order(StringComparer.Ordinal));
 
-        var pointer = (await client.GetItemAsync(new GetItemRequest
-        {
-            TableName = table,
-            Key = new Dictionary<string, AttributeValue> { ["pk"] = new() { S = "pointer" } },
-            ConsistentRead = true,
-        })).Item;
+        var pointer = await GetAsync(client, "pointer");
         var byCustomer = final.GroupBy(r => r[0]).ToDictionary(g => g.Key, g => g.Select(r => r[1]).ToList(), StringComparer.Ordinal);
         Assert.Equal(runId, pointer["run_id"].S);
+        Assert.False(pointer.ContainsKey("previous_run_id"), "the first publish into a new table replaces no run");
         Assert.Equal(byCustomer.Count.ToString(CultureInfo.InvariantCulture), pointer["customers"].N);
         Assert.Equal(final.Count.ToString(CultureInfo.InvariantCulture), pointer["recommendations"].N);
-        var customers = File.ReadAllLines(Path.Combine(data, "customers", "customers.csv")).Length - 1;
-        Assert.InRange(byCustomer.Count, customers * 0.8, customers);
+        var customers = Csv(await s3.GetTextAsync(RunUri(record, "market-basket/reference/customers.csv")));
+        Assert.InRange(byCustomer.Count, customers.Count * 0.8, customers.Count);
 
         var items = new List<Dictionary<string, AttributeValue>>();
-        var request = new ScanRequest { TableName = table };
+        var request = new ScanRequest { TableName = ServingTable };
         do
         {
             var page = await client.ScanAsync(request);
@@ -161,25 +388,155 @@ public class RecommendationsPipelineEndToEndTests(S3Fixture s3, SynthesizedAppFi
         while (request.ExclusiveStartKey is { Count: > 0 });
 
         var expiry = DateTimeOffset.UtcNow.AddDays(35).ToUnixTimeSeconds();
-        var published = items.Where(i => i["pk"].S != "pointer").ToList();
-        Assert.Equal(byCustomer.Count, published.Count);
-        Assert.All(published, item =>
+        var runItems = items.Where(i => i["pk"].S != "pointer").ToList();
+        Assert.All(runItems, item =>
+        {
+            Assert.Equal(runId, item["run_id"].S);
+            Assert.InRange(long.Parse(item["expires_at"].N, CultureInfo.InvariantCulture), expiry - 3600, expiry + 60);
+        });
+        var customerItems = runItems.Where(i => i["pk"].S.StartsWith($"run#{runId}#customer#", StringComparison.Ordinal)).ToList();
+        Assert.Equal(customers.Select(c => c["customer_id"]).Order(StringComparer.Ordinal), customerItems.Select(i => i["customer_id"].S).Order(StringComparer.Ordinal));
+        var segmentOf = customers.ToDictionary(c => c["customer_id"], c => (c["segment"], c["region"], c["end_use"]), StringComparer.Ordinal);
+        Assert.All(customerItems, item =>
         {
             var customer = item["customer_id"].S;
             Assert.Equal($"run#{runId}#customer#{customer}", item["pk"].S);
-            Assert.Equal(runId, item["run_id"].S);
-            Assert.InRange(long.Parse(item["expires_at"].N, CultureInfo.InvariantCulture), expiry - 3600, expiry + 60);
+            Assert.Equal(segmentOf[customer], (item["segment"].S, item["region"].S, item["end_use"].S));
             var recommendations = JsonNode.Parse(item["recommendations"].S)!.AsArray();
-            Assert.Equal(byCustomer[customer], recommendations.Select(r => (string)r!["recommended_product"]!));
+            Assert.Equal(byCustomer.GetValueOrDefault(customer) ?? [], recommendations.Select(r => (string)r!["recommended_product"]!));
             Assert.Equal(Enumerable.Range(1, recommendations.Count), recommendations.Select(r => (int)r!["rank"]!));
             Assert.All(recommendations, r => Assert.InRange((double)r!["score"]!, 0.0, 1.0));
         });
 
+        var products = Csv(await s3.GetTextAsync(RunUri(record, "market-basket/reference/products.csv")));
+        var inStock = products.Where(p => p["in_stock"] == "True").Select(p => p["product_id"]).ToHashSet(StringComparer.Ordinal);
+        Assert.True(inStock.Count < products.Count, "the sample data has products out of stock");
+        var segmentItems = runItems.Where(i => i["pk"].S.StartsWith($"run#{runId}#segment#", StringComparison.Ordinal)).ToList();
+        var sizes = customers.GroupBy(c => c["segment"]).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        Assert.Equal(sizes.Keys.Order(StringComparer.Ordinal), segmentItems.Select(i => i["segment"].S).Order(StringComparer.Ordinal));
+        Assert.All(segmentItems, item =>
+        {
+            var segment = item["segment"].S;
+            Assert.Equal(sizes[segment].ToString(CultureInfo.InvariantCulture), item["customers"].N);
+            Assert.Equal(segment, $"{item["region"].S}_{item["end_use"].S}");
+            var popular = JsonNode.Parse(item["popular"].S)!.AsArray();
+            Assert.InRange(popular.Count, 1, 20);
+            var buyers = popular.Select(p => (int)p!["buyers"]!).ToList();
+            Assert.Equal(buyers.OrderDescending(), buyers);
+            Assert.All(popular, p =>
+            {
+                Assert.Contains((string)p!["product_id"]!, inStock);
+                Assert.Equal((double)(int)p["buyers"]! / sizes[segment], (double)p["share"]!, 12);
+                Assert.True((int)p["recommended_qty"]! >= 1);
+            });
+        });
+
+        var summary = JsonNode.Parse(runItems.Single(i => i["pk"].S == $"run#{runId}#summary")["summary"].S)!;
+        var ranking = JsonNode.Parse(await s3.GetTextAsync(RunUri(record, "ranking/recommendations/ranking_report.json")))!;
+        Assert.Equal(runId, (string?)summary["run_id"]);
+        Assert.Equal(pointer["published_at"].S, (string?)summary["published_at"]);
+        Assert.Equal(
+            ["customers", "customers_covered", "coverage", "recommendations", "customers_via_association", "customers_via_fallback", "customers_with_fewer_than_top_k"],
+            summary["coverage"]!.AsObject().Select(p => p.Key));
+        Assert.All(summary["coverage"]!.AsObject(), p => Assert.Equal(ranking[p.Key]!.ToJsonString(), p.Value!.ToJsonString()));
+        var feedbackSummary = JsonNode.Parse(await s3.GetTextAsync(RunUri(record, "feedback-calibration/feedback/feedback_summary.json")))!;
+        Assert.True(JsonNode.DeepEquals(feedbackSummary, summary["feedback_summary"]));
+        Assert.Equal(customers.Count + sizes.Count + 1, runItems.Count);
+
         var manifest = JsonNode.Parse(await s3.GetTextAsync($"s3://{app.DataBucket}/recommendations/latest.json"))!;
         Assert.Equal(runId, (string?)manifest["run_id"]);
-        Assert.Equal(table, (string?)manifest["table"]);
+        Assert.Equal(ServingTable, (string?)manifest["table"]);
         Assert.Equal(RunUri(record, "feedback-calibration/final/recommendations.csv"), (string?)manifest["final_recommendations"]);
         Assert.Equal(RunUri(record, "feedback-calibration/feedback/feedback_summary.json"), (string?)manifest["feedback_summary"]);
+    }
+
+    private static async Task<Dictionary<string, AttributeValue>> GetAsync(AmazonDynamoDBClient client, string key) => (await client.GetItemAsync(new GetItemRequest
+    {
+        TableName = ServingTable,
+        Key = new Dictionary<string, AttributeValue> { ["pk"] = new() { S = key } },
+        ConsistentRead = true,
+    })).Item;
+
+    /// <summary>A rating as the API stores it (contract section 2): content-addressed key, written once.</summary>
+    private static async Task PutFeedbackAsync(AmazonDynamoDBClient client, string runId, string customer, string product, string rating, string? reasonCode, string date)
+    {
+        var canonical = new JsonObject
+        {
+            ["customer_id"] = customer,
+            ["product_id"] = product,
+            ["rating"] = rating,
+            ["reason_code"] = reasonCode,
+            ["sentiment"] = null,
+            ["feedback_date"] = date,
+        }.ToJsonString();
+        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical)));
+        var item = new Dictionary<string, AttributeValue>
+        {
+            ["idempotency_key"] = new() { S = "sha256:" + sha },
+            ["customer_id"] = new() { S = customer },
+            ["product_id"] = new() { S = product },
+            ["rating"] = new() { S = rating },
+            ["feedback_date"] = new() { S = date },
+            ["received_at"] = new() { S = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) },
+            ["run_id"] = new() { S = runId },
+            ["request_sha256"] = new() { S = sha },
+        };
+        if (reasonCode is not null)
+        {
+            item["reason_code"] = new() { S = reasonCode };
+        }
+
+        await client.PutItemAsync(new PutItemRequest { TableName = FeedbackTable, Item = item, ConditionExpression = "attribute_not_exists(idempotency_key)" });
+    }
+
+    private static double Score(Dictionary<string, string> row) => double.Parse(row["score"], CultureInfo.InvariantCulture);
+
+    /// <summary>The rows of a CSV pandas wrote (quoted fields may hold commas; no field holds a line break), by header.</summary>
+    private static List<Dictionary<string, string>> Csv(string text)
+    {
+        var lines = text.TrimEnd('\n').Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        var header = Fields(lines[0]);
+        return lines.Skip(1).Select(line => header.Zip(Fields(line)).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal)).ToList();
+    }
+
+    private static List<string> Fields(string line)
+    {
+        var fields = new List<string>();
+        var field = new System.Text.StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var c = line[i];
+            if (quoted && c == '"' && i + 1 < line.Length && line[i + 1] == '"')
+            {
+                field.Append('"');
+                i++;
+            }
+            else if (c == '"')
+            {
+                quoted = !quoted;
+            }
+            else if (c == ',' && !quoted)
+            {
+                fields.Add(field.ToString());
+                field.Clear();
+            }
+            else
+            {
+                field.Append(c);
+            }
+        }
+
+        fields.Add(field.ToString());
+        return fields;
+    }
+
+    /// <summary>Equal weight text and scores equal to 1e-9 (the CSV holds the score pandas printed).</summary>
+    private sealed class ScoreComparer : IEqualityComparer<(string Weight, double Score)>
+    {
+        public bool Equals((string Weight, double Score) x, (string Weight, double Score) y) => x.Weight == y.Weight && Math.Abs(x.Score - y.Score) < 1e-9;
+
+        public int GetHashCode((string Weight, double Score) obj) => obj.Weight.GetHashCode(StringComparison.Ordinal);
     }
 
     private string RunUri(ExecutionRecord record, string path) => $"s3://{app.DataBucket}/recommendations/runs/{record.PipelineExecutionId}/{path}";
