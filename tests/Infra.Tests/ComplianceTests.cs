@@ -574,12 +574,17 @@ public sealed class SynthesizedVariants : IDisposable
 
     private readonly ConcurrentDictionary<string, Lazy<Synthesis>> synths = new(StringComparer.Ordinal);
 
-    /// <summary>The configurations that change which resources exist: the default, destroy, and a customer-managed key.</summary>
+    /// <summary>
+    /// The configurations that change which resources exist: the default, destroy, a customer-managed key, and every
+    /// option of the segment API and of the recommendations API on.
+    /// </summary>
     public static IReadOnlyDictionary<string, IDictionary<string, object>> Contexts { get; } = new Dictionary<string, IDictionary<string, object>>
     {
         ["default"] = new Dictionary<string, object>(),
         ["destroy"] = new Dictionary<string, object> { ["storage:removalPolicy"] = "destroy" },
         ["kms"] = new Dictionary<string, object> { ["storage:kmsKeyArn"] = KmsKeyArn },
+        ["api-options"] = SegmentApiTests.OptionsContext,
+        ["recommendations-options"] = RecommendationsApiTests.OptionsContext,
     };
 
     internal Synthesis Get(string variant) =>
@@ -594,7 +599,6 @@ public sealed class SynthesizedVariants : IDisposable
     }
 }
 
-/// <summary>One synthesis of the platform app into its own cloud assembly folder, deleted on dispose.</summary>
 /// <summary>A class fixture: the app synthesized once with one context, on first use, for every test of a class.</summary>
 public abstract class SharedSynthesis(IDictionary<string, object> context) : IDisposable
 {
@@ -613,6 +617,7 @@ public abstract class SharedSynthesis(IDictionary<string, object> context) : IDi
     }
 }
 
+/// <summary>One synthesis of the platform app into its own cloud assembly folder, deleted on dispose.</summary>
 internal sealed class Synthesis : IDisposable
 {
     private readonly Lazy<CdkNagResult> nag;

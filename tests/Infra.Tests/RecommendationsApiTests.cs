@@ -500,26 +500,6 @@ public sealed class RecommendationsApiTests(RecommendationsOptionsSynthesis opti
     }
 
     [Fact]
-    public void Compliance_EveryOptionOn_CdkNagFindsNothingUnacknowledgedAndNoAcknowledgementIsStale()
-    {
-        var result = options.Synthesis.Nag;
-
-        Assert.True(result.FindingsAfter.Count == 0 && result.Stale.Count == 0 && result.Invalid.Count == 0,
-            "cdk-nag on the template with every recommendations API option on:" + System.Environment.NewLine
-            + string.Join(System.Environment.NewLine, result.FindingsAfter.Select(f => f.ToString()).Concat(result.Stale).Concat(result.Invalid)));
-    }
-
-    [Fact]
-    public void Compliance_EveryOptionOn_CfnLintReportsNothingAndNoWildcardIsUnacknowledged()
-    {
-        var matches = CfnLint.Run(options.Synthesis.TemplatePath);
-
-        Assert.Empty(matches);
-        Assert.Empty(TemplateAudit.UnacknowledgedWildcardResources(options.Synthesis.Template));
-        Assert.Empty(TemplateAudit.PublicAllowStatements(options.Synthesis.Template));
-    }
-
-    [Fact]
     public void Construct_Default_ExposesWhatItCreated()
     {
         var api = TestStacks.Create().RecommendationsApi;
@@ -593,7 +573,7 @@ public sealed class RecommendationsApiTests(RecommendationsOptionsSynthesis opti
             .Select(r => $"{r.GetProperty("id").GetString()}: {r.GetProperty("reason").GetString()}")];
 }
 
-/// <summary>The app synthesized once with <see cref="RecommendationsApiTests.OptionsContext"/>, for the template and compliance tests.</summary>
+/// <summary>The app synthesized once with <see cref="RecommendationsApiTests.OptionsContext"/>, for the template tests (the compliance tests run it as a variant).</summary>
 public sealed class RecommendationsOptionsSynthesis() : SharedSynthesis(RecommendationsApiTests.OptionsContext);
 
 /// <summary>The recommendations API's <c>api:*</c> context keys: defaults, valid overrides, and every bad value failing synthesis with its message.</summary>

@@ -735,26 +735,6 @@ public sealed class SegmentApiTests(ApiOptionsSynthesis options) : IClassFixture
     }
 
     [Fact]
-    public void Compliance_EveryOptionOn_CdkNagFindsNothingUnacknowledgedAndNoAcknowledgementIsStale()
-    {
-        var result = options.Synthesis.Nag;
-
-        Assert.True(result.FindingsAfter.Count == 0 && result.Stale.Count == 0 && result.Invalid.Count == 0,
-            "cdk-nag on the template with every API option on:" + System.Environment.NewLine
-            + string.Join(System.Environment.NewLine, result.FindingsAfter.Select(f => f.ToString()).Concat(result.Stale).Concat(result.Invalid)));
-    }
-
-    [Fact]
-    public void Compliance_EveryOptionOn_CfnLintReportsNothingAndNoWildcardIsUnacknowledged()
-    {
-        var matches = CfnLint.Run(options.Synthesis.TemplatePath);
-
-        Assert.Empty(matches);
-        Assert.Empty(TemplateAudit.UnacknowledgedWildcardResources(options.Synthesis.Template));
-        Assert.Empty(TemplateAudit.PublicAllowStatements(options.Synthesis.Template));
-    }
-
-    [Fact]
     public void Construct_Default_ExposesWhatItCreated()
     {
         var api = TestStacks.Create().SegmentApi;
@@ -845,7 +825,7 @@ public sealed class SegmentApiTests(ApiOptionsSynthesis options) : IClassFixture
     };
 }
 
-/// <summary>The app synthesized once with every API option on (<see cref="SegmentApiTests.OptionsContext"/>), for the template and compliance tests.</summary>
+/// <summary>The app synthesized once with every API option on (<see cref="SegmentApiTests.OptionsContext"/>), for the template tests (the compliance tests run it as a variant).</summary>
 public sealed class ApiOptionsSynthesis() : SharedSynthesis(SegmentApiTests.OptionsContext);
 
 /// <summary>The <c>api:*</c> context keys: defaults and valid overrides (the bad values are in <see cref="PlatformSettingsTests"/>).</summary>
