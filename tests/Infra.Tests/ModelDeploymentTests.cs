@@ -4,7 +4,6 @@ using Amazon.CDK;
 using Amazon.CDK.Assertions;
 using CustomerSegmentation.Infra.Configuration;
 using CustomerSegmentation.Infra.Deployment;
-using CustomerSegmentation.Infra.Pipelines;
 using Match = Amazon.CDK.Assertions.Match;
 
 namespace CustomerSegmentation.Infra.Tests;
@@ -74,24 +73,7 @@ public sealed class ModelDeploymentTests
     [Fact]
     public void Function_Default_CodeIsTheEndpointDeployerProjectZipped()
     {
-        var stack = TestStacks.Create();
-        var assembly = ((Stage)stack.Node.Root).Synth();
-        try
-        {
-            var template = Template.FromStack(stack);
-            var key = Resource(template, FunctionId).GetProperty("Properties").GetProperty("Code").GetProperty("S3Key").GetString()!;
-            var assets = JsonNode.Parse(File.ReadAllText(Path.Combine(assembly.Directory, "CustomerSegmentation.assets.json")))!["files"]!;
-
-            var source = assets[key[..^".zip".Length]]!["source"]!;
-
-            Assert.Matches("^[0-9a-f]{64}\\.zip$", key);
-            Assert.Equal(Path.Combine(RepositoryLayout.Root().FullName, "lambdas", "EndpointDeployer"), source["path"]!.GetValue<string>());
-            Assert.Equal("zip", source["packaging"]!.GetValue<string>());
-        }
-        finally
-        {
-            Directory.Delete(assembly.Directory, recursive: true);
-        }
+        FunctionCodeAssertions.AssertCodeIsTheProjectZipped(FunctionId, "EndpointDeployer");
     }
 
     [Fact]

@@ -4,7 +4,6 @@ using Amazon.CDK;
 using Amazon.CDK.Assertions;
 using CustomerSegmentation.Infra.Api;
 using CustomerSegmentation.Infra.Configuration;
-using CustomerSegmentation.Infra.Pipelines;
 
 namespace CustomerSegmentation.Infra.Tests;
 
@@ -113,23 +112,7 @@ public sealed class RecommendationsApiTests(RecommendationsOptionsSynthesis opti
     [Fact]
     public void Function_Default_CodeIsTheRecommendationsApiProjectZipped()
     {
-        var stack = TestStacks.Create();
-        var assembly = ((Stage)stack.Node.Root).Synth();
-        try
-        {
-            var key = Properties(Template.FromStack(stack), FunctionId).GetProperty("Code").GetProperty("S3Key").GetString()!;
-            var assets = JsonNode.Parse(File.ReadAllText(Path.Combine(assembly.Directory, "CustomerSegmentation.assets.json")))!["files"]!;
-
-            var source = assets[key[..^".zip".Length]]!["source"]!;
-
-            Assert.Matches("^[0-9a-f]{64}\\.zip$", key);
-            Assert.Equal(Path.Combine(RepositoryLayout.Root().FullName, "lambdas", "RecommendationsApi"), source["path"]!.GetValue<string>());
-            Assert.Equal("zip", source["packaging"]!.GetValue<string>());
-        }
-        finally
-        {
-            Directory.Delete(assembly.Directory, recursive: true);
-        }
+        FunctionCodeAssertions.AssertCodeIsTheProjectZipped(FunctionId, "RecommendationsApi");
     }
 
     [Fact]

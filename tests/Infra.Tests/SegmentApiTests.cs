@@ -78,24 +78,7 @@ public sealed class SegmentApiTests(ApiOptionsSynthesis options) : IClassFixture
     [Fact]
     public void Function_Default_CodeIsTheSegmentProxyProjectZipped()
     {
-        var stack = TestStacks.Create();
-        var assembly = ((Stage)stack.Node.Root).Synth();
-        try
-        {
-            var template = Template.FromStack(stack);
-            var key = Properties(template, FunctionId).GetProperty("Code").GetProperty("S3Key").GetString()!;
-            var assets = JsonNode.Parse(File.ReadAllText(Path.Combine(assembly.Directory, "CustomerSegmentation.assets.json")))!["files"]!;
-
-            var source = assets[key[..^".zip".Length]]!["source"]!;
-
-            Assert.Matches("^[0-9a-f]{64}\\.zip$", key);
-            Assert.Equal(Path.Combine(RepositoryLayout.Root().FullName, "lambdas", "SegmentProxy"), source["path"]!.GetValue<string>());
-            Assert.Equal("zip", source["packaging"]!.GetValue<string>());
-        }
-        finally
-        {
-            Directory.Delete(assembly.Directory, recursive: true);
-        }
+        FunctionCodeAssertions.AssertCodeIsTheProjectZipped(FunctionId, "SegmentProxy");
     }
 
     [Fact]
